@@ -1,0 +1,67 @@
+// Loss functions with DL4J semantics: the score of a mini-batch is the mean over its samples of
+// the per-sample loss (summed over outputs, each output optionally weighted). The division by the
+// batch size happens only in Loss::score and Loss::gradient below.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "eigennet/activation.hpp"
+#include "eigennet/json.hpp"
+#include "eigennet/registry.hpp"
+#include "eigennet/types.hpp"
+
+namespace eigennet {
+
+template <typename T>
+class Loss {
+ public:
+  virtual ~Loss() = default;
+
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<Loss> clone() const = 0;
+  Json config() const;
+
+  // Rows of the label matrix for a layer with n_out outputs (1 for index labels).
+  virtual Index label_rows(Index n_out) const { return n_out; }
+  // Checks labels once before training (ranges, e.g. class indices); throws std::invalid_argument.
+  virtual void check_labels(ConstMatMap<T> labels, Index n_out) const;
+
+  // Mean loss over the batch. z: pre-activations, a = activation(z), one column per sample.
+  T score(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, const Activation<T>& activation) const;
+  // Per-sample losses (length = batch), for evaluation and sample-level reporting.
+  void score_per_sample(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, const Activation<T>& activation,
+                        Eigen::Ref<Vector<T>> out) const;
+  // dz = d(mean loss)/dz. Uses the fused form when the activation allows it.
+  void gradient(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, Activation<T>& activation,
+                MatMap<T> dz) const;
+
+  void set_weights(Vector<T> weights) { weights_ = std::move(weights); }
+  const Vector<T>& weights() const { return weights_; }
+
+ protected:
+  // Loss of each sample (column), before the batch mean.
+  virtual void sample_losses(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, const Activation<T>& activation,
+                             Eigen::Ref<Vector<T>> out) const = 0;
+  // Sum of sample losses; overridden where a direct reduction avoids a buffer.
+  virtual T total_loss(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, const Activation<T>& activation) const = 0;
+  // d(sum of sample losses)/da, not yet divided by the batch size.
+  virtual void output_gradient(ConstMatMap<T> a, ConstMatMap<T> labels, MatMap<T> da) const = 0;
+  // d(sum of sample losses)/dz in one stable step for this activation; false if there is none.
+  virtual bool fused_gradient(const Activation<T>&, ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T>, MatMap<T>) const {
+    return false;
+  }
+  // Extra configuration fields of parameterised losses.
+  virtual void add_config(Json&) const {}
+
+  Vector<T> weights_;  // per-output weights; empty means all ones
+};
+
+template <typename T>
+Registry<Loss<T>>& loss_registry();
+
+// Creates a loss from a name or {"name": ..., "weights": [...]}.
+template <typename T>
+std::unique_ptr<Loss<T>> make_loss(const Json& config);
+
+}  // namespace eigennet

@@ -1,0 +1,71 @@
+// Updaters (DL4J IUpdater) over the flat parameter vector. Hyperparameters are fixed at
+// construction; run state (moment vectors) is sized once by setup(n) and the step counter
+// advances exactly once per step. Formulas, with g the gradient and t the step (from 1):
+//   SGD       p -= lr g
+//   NESTEROVS v' = mu v - lr g;  p += -mu v + (1 + mu) v'                    (same as PyTorch nesterov)
+//   ADAGRAD   h += g^2;  p -= lr g / (sqrt(h) + eps)        h starts at eps (PyTorch: at 0)
+//   RMSPROP   s = d s + (1-d) g^2;  p -= lr g / (sqrt(s) + eps)   s starts at eps (PyTorch: at 0)
+//   ADADELTA  r = rho r + (1-rho) g^2;  dx = g sqrt(u + eps) / sqrt(r + eps);  u = rho u + (1-rho) dx^2;
+//             p -= dx                                       no learning rate (PyTorch: lr=1 equals it)
+//   ADAM      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)
+//             eps is added to the uncorrected sqrt(v) (PyTorch adds it to sqrt(v)/sqrt(1-b2^t))
+//   ADAMAX    m as Adam;  u = max(b2 u, |g|);  p -= lr/(1-b1^t) m / (u + eps)   (PyTorch: eps inside max)
+//   NADAM     m, v as Adam;  p -= lr (b1 m + (1-b1) g) / (1-b1^t) / (sqrt(v) + eps)
+//             (DL4J's form: no momentum-decay schedule and no correction of v, unlike PyTorch NAdam)
+//   AMSGRAD   m, v as Adam;  vmax = max(vmax, v);  p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(vmax) + eps)
+//   NONE      no change
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eigennet/json.hpp"
+#include "eigennet/types.hpp"
+
+namespace eigennet {
+
+template <typename T>
+class Updater {
+ public:
+  virtual ~Updater() = default;
+  virtual std::string name() const = 0;
+  // Hyperparameters by their Python keyword names, plus "name".
+  virtual Json config() const = 0;
+
+  // Sizes the state for n parameters (zeroing or seeding it as the formula says).
+  void setup(Index n);
+  // Applies one update to params; `grads` may be used as scratch.
+  void step(VecMap<T> params, VecMap<T> grads);
+
+  // The learning rate weight decay multiplies (1 for updaters without one).
+  virtual double learning_rate() const { return learning_rate_; }
+  virtual bool has_learning_rate() const { return true; }
+
+  std::int64_t iteration() const { return iteration_; }
+  void set_iteration(std::int64_t t) { iteration_ = t; }
+  // Named state vectors, each of the parameter count, for saving and restoring.
+  std::vector<std::string> state_names() const { return state_names_; }
+  std::vector<Vector<T>>& state() { return state_; }
+  const std::vector<Vector<T>>& state() const { return state_; }
+
+ protected:
+  Updater(double learning_rate, std::vector<std::string> state_names)
+      : learning_rate_(learning_rate), state_names_(std::move(state_names)) {}
+  virtual void initial_state(std::vector<Vector<T>>& state) const;
+  // t is the 1-based index of this step.
+  virtual void apply(VecMap<T> params, VecMap<T> grads, std::int64_t t) = 0;
+
+  double learning_rate_;
+  std::vector<std::string> state_names_;
+  std::vector<Vector<T>> state_;
+  std::int64_t iteration_ = 0;
+};
+
+// {"name": "adam", "learning_rate": ..., ...}; unspecified fields take DL4J's defaults.
+template <typename T>
+std::unique_ptr<Updater<T>> make_updater(const Json& config);
+
+std::vector<std::string> updater_names();
+
+}  // namespace eigennet

@@ -1,0 +1,67 @@
+#include "eigennet/threads.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define EIGENNET_HAVE_MXCSR 1
+#endif
+#ifdef EIGENNET_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "eigennet/errors.hpp"
+
+namespace eigennet {
+
+void set_num_threads(int n) {
+  require(n >= 1, "set_num_threads: need at least 1 thread, got " + std::to_string(n));
+  Eigen::setNbThreads(n);
+}
+
+int get_num_threads() { return Eigen::nbThreads(); }
+
+bool has_openmp() {
+#ifdef EIGENNET_HAVE_OPENMP
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+#ifdef EIGENNET_HAVE_MXCSR
+constexpr unsigned kFlushBits = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
+
+void set_mode_everywhere(unsigned bits, bool on) {
+  auto apply = [bits, on] {
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(on ? (csr | bits) : (csr & ~bits));
+  };
+  apply();
+#ifdef EIGENNET_HAVE_OPENMP
+  const int workers = std::max(1, Eigen::nbThreads());
+  if (workers > 1) {
+#pragma omp parallel num_threads(workers)
+    apply();
+  }
+#endif
+}
+#endif
+}  // namespace
+
+FlushDenormals::FlushDenormals() {
+#ifdef EIGENNET_HAVE_MXCSR
+  previous_ = _mm_getcsr() & kFlushBits;
+  if (previous_ != kFlushBits) set_mode_everywhere(kFlushBits, true);
+#endif
+}
+
+FlushDenormals::~FlushDenormals() {
+#ifdef EIGENNET_HAVE_MXCSR
+  if (previous_ != kFlushBits) set_mode_everywhere(kFlushBits & ~previous_, false);
+#endif
+}
+
+}  // namespace eigennet

@@ -1,0 +1,370 @@
+#include "eigennet/updater.hpp"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "eigennet/errors.hpp"
+#include "eigennet/registry.hpp"
+
+namespace eigennet {
+
+template <typename T>
+void Updater<T>::initial_state(std::vector<Vector<T>>& state) const {
+  for (auto& s : state) s.setZero();
+}
+
+template <typename T>
+void Updater<T>::setup(Index n) {
+  state_.assign(state_names_.size(), Vector<T>());
+  for (auto& s : state_) s.resize(n);
+  initial_state(state_);
+  iteration_ = 0;
+}
+
+template <typename T>
+void Updater<T>::step(VecMap<T> params, VecMap<T> grads) {
+  ++iteration_;
+  apply(params, grads, iteration_);
+}
+
+namespace {
+
+// Reads hyperparameters by name, rejecting unknown keys and invalid values with the field named.
+class Hyper {
+ public:
+  Hyper(const Json& config, std::string owner) : config_(config), owner_(std::move(owner)) {}
+  double get(const std::string& key, double fallback, double low, double high, bool low_open = false) {
+    used_.push_back(key);
+    const double v = config_.number_or(key, fallback);
+    const bool above = low_open ? v > low : v >= low;
+    require(std::isfinite(v) && above && v <= high,
+            owner_ + ": " + key + "=" + std::to_string(v) + " is out of range " + (low_open ? "(" : "[") +
+                std::to_string(low) + ", " + std::to_string(high) + "]");
+    return v;
+  }
+  void check_no_extra() const {
+    for (const auto& kv : config_.as_object()) {
+      if (kv.first == "name") continue;
+      bool known = false;
+      for (const auto& u : used_) known = known || u == kv.first;
+      if (!known) {
+        const std::string hint = closest_name(kv.first, used_);
+        fail(owner_ + ": unknown hyperparameter \"" + kv.first + "\"" +
+             (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+      }
+    }
+  }
+
+ private:
+  const Json& config_;
+  std::string owner_;
+  std::vector<std::string> used_;
+};
+
+constexpr double kInf = 1e300;
+
+template <typename T>
+class Sgd final : public Updater<T> {
+ public:
+  explicit Sgd(Hyper& h) : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), {}) {}
+  std::string name() const override { return "SGD"; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    c.set("learning_rate", this->learning_rate_);
+    return c;
+  }
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override { p -= static_cast<T>(this->learning_rate_) * g; }
+};
+
+template <typename T>
+class NoOp final : public Updater<T> {
+ public:
+  explicit NoOp(Hyper&) : Updater<T>(0.0, {}) {}
+  std::string name() const override { return "NONE"; }
+  bool has_learning_rate() const override { return false; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    return c;
+  }
+
+ protected:
+  void apply(VecMap<T>, VecMap<T>, std::int64_t) override {}
+};
+
+template <typename T>
+class Nesterovs final : public Updater<T> {
+ public:
+  explicit Nesterovs(Hyper& h)
+      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"velocity"}), momentum_(h.get("momentum", 0.9, 0, 1)) {}
+  std::string name() const override { return "NESTEROVS"; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    c.set("learning_rate", this->learning_rate_);
+    c.set("momentum", momentum_);
+    return c;
+  }
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
+    auto& v = this->state_[0];
+    const T mu = static_cast<T>(momentum_), lr = static_cast<T>(this->learning_rate_);
+    p.array() += -mu * v.array() + (T(1) + mu) * (mu * v.array() - lr * g.array());
+    v = mu * v - lr * g;
+  }
+
+ private:
+  double momentum_;
+};
+
+template <typename T>
+class AdaGrad final : public Updater<T> {
+ public:
+  explicit AdaGrad(Hyper& h)
+      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"history"}), epsilon_(h.get("epsilon", 1e-6, 0, 1)) {}
+  std::string name() const override { return "ADAGRAD"; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    c.set("learning_rate", this->learning_rate_);
+    c.set("epsilon", epsilon_);
+    return c;
+  }
+
+ protected:
+  void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
+    auto& h = this->state_[0];
+    h.array() += g.array().square();
+    p.array() -= static_cast<T>(this->learning_rate_) * g.array() / (h.array().sqrt() + static_cast<T>(epsilon_));
+  }
+
+ private:
+  double epsilon_;
+};
+
+template <typename T>
+class RmsProp final : public Updater<T> {
+ public:
+  explicit RmsProp(Hyper& h)
+      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"mean_square"}),
+        decay_(h.get("rms_decay", 0.95, 0, 1)),
+        epsilon_(h.get("epsilon", 1e-8, 0, 1)) {}
+  std::string name() const override { return "RMSPROP"; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    c.set("learning_rate", this->learning_rate_);
+    c.set("rms_decay", decay_);
+    c.set("epsilon", epsilon_);
+    return c;
+  }
+
+ protected:
+  void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
+    auto& s = this->state_[0];
+    const T d = static_cast<T>(decay_);
+    s.array() = d * s.array() + (T(1) - d) * g.array().square();
+    p.array() -= static_cast<T>(this->learning_rate_) * g.array() / (s.array().sqrt() + static_cast<T>(epsilon_));
+  }
+
+ private:
+  double decay_, epsilon_;
+};
+
+template <typename T>
+class AdaDelta final : public Updater<T> {
+ public:
+  explicit AdaDelta(Hyper& h)
+      : Updater<T>(1.0, {"mean_square_gradient", "mean_square_update"}),
+        rho_(h.get("rho", 0.95, 0, 1)),
+        epsilon_(h.get("epsilon", 1e-6, 0, 1, true)) {}
+  std::string name() const override { return "ADADELTA"; }
+  bool has_learning_rate() const override { return false; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name());
+    c.set("rho", rho_);
+    c.set("epsilon", epsilon_);
+    return c;
+  }
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
+    auto& r = this->state_[0];
+    auto& u = this->state_[1];
+    const T rho = static_cast<T>(rho_), eps = static_cast<T>(epsilon_);
+    r.array() = rho * r.array() + (T(1) - rho) * g.array().square();
+    g.array() *= (u.array() + eps).sqrt() / (r.array() + eps).sqrt();  // g now holds dx
+    u.array() = rho * u.array() + (T(1) - rho) * g.array().square();
+    p -= g;
+  }
+
+ private:
+  double rho_, epsilon_;
+};
+
+// Shared hyperparameters of the Adam family.
+struct AdamHyper {
+  double beta1, beta2, epsilon;
+  explicit AdamHyper(Hyper& h)
+      : beta1(h.get("beta1", 0.9, 0, 1)), beta2(h.get("beta2", 0.999, 0, 1)), epsilon(h.get("epsilon", 1e-8, 0, 1)) {}
+  void write(Json& c) const {
+    c.set("beta1", beta1);
+    c.set("beta2", beta2);
+    c.set("epsilon", epsilon);
+  }
+};
+
+template <typename T>
+class AdamFamily : public Updater<T> {
+ public:
+  AdamFamily(Hyper& h, std::string name, std::vector<std::string> states)
+      : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), std::move(states)), hyper_(h), name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  Json config() const override {
+    Json c = Json::object();
+    c.set("name", name_);
+    c.set("learning_rate", this->learning_rate_);
+    hyper_.write(c);
+    return c;
+  }
+
+ protected:
+  AdamHyper hyper_;
+  std::string name_;
+};
+
+template <typename T>
+class Adam final : public AdamFamily<T> {
+ public:
+  explicit Adam(Hyper& h) : AdamFamily<T>(h, "ADAM", {"m", "v"}) {}
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t t) override {
+    auto& m = this->state_[0];
+    auto& v = this->state_[1];
+    const auto& hp = this->hyper_;
+    const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
+    const T alpha = static_cast<T>(this->learning_rate_ * std::sqrt(1.0 - std::pow(hp.beta2, static_cast<double>(t))) /
+                                   (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    m.array() = b1 * m.array() + (T(1) - b1) * g.array();
+    v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
+    p.array() -= alpha * m.array() / (v.array().sqrt() + static_cast<T>(hp.epsilon));
+  }
+};
+
+template <typename T>
+class AdaMax final : public AdamFamily<T> {
+ public:
+  explicit AdaMax(Hyper& h) : AdamFamily<T>(h, "ADAMAX", {"m", "u"}) {}
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t t) override {
+    auto& m = this->state_[0];
+    auto& u = this->state_[1];
+    const auto& hp = this->hyper_;
+    const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
+    const T alpha = static_cast<T>(this->learning_rate_ / (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    m.array() = b1 * m.array() + (T(1) - b1) * g.array();
+    u.array() = (b2 * u.array()).max(g.array().abs());
+    p.array() -= alpha * m.array() / (u.array() + static_cast<T>(hp.epsilon));
+  }
+};
+
+template <typename T>
+class Nadam final : public AdamFamily<T> {
+ public:
+  explicit Nadam(Hyper& h) : AdamFamily<T>(h, "NADAM", {"m", "v"}) {}
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t t) override {
+    auto& m = this->state_[0];
+    auto& v = this->state_[1];
+    const auto& hp = this->hyper_;
+    const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
+    const T scale = static_cast<T>(this->learning_rate_ / (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    m.array() = b1 * m.array() + (T(1) - b1) * g.array();
+    v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
+    p.array() -= scale * (b1 * m.array() + (T(1) - b1) * g.array()) / (v.array().sqrt() + static_cast<T>(hp.epsilon));
+  }
+};
+
+template <typename T>
+class AmsGrad final : public AdamFamily<T> {
+ public:
+  explicit AmsGrad(Hyper& h) : AdamFamily<T>(h, "AMSGRAD", {"m", "v", "v_max"}) {}
+
+ protected:
+  void apply(VecMap<T> p, VecMap<T> g, std::int64_t t) override {
+    auto& m = this->state_[0];
+    auto& v = this->state_[1];
+    auto& vmax = this->state_[2];
+    const auto& hp = this->hyper_;
+    const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
+    const T alpha = static_cast<T>(this->learning_rate_ * std::sqrt(1.0 - std::pow(hp.beta2, static_cast<double>(t))) /
+                                   (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    m.array() = b1 * m.array() + (T(1) - b1) * g.array();
+    v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
+    vmax = vmax.cwiseMax(v);
+    p.array() -= alpha * m.array() / (vmax.array().sqrt() + static_cast<T>(hp.epsilon));
+  }
+};
+
+template <typename T>
+using UpdaterFactory = std::function<std::unique_ptr<Updater<T>>(Hyper&)>;
+
+template <typename T>
+const std::map<std::string, UpdaterFactory<T>>& updater_table() {
+  static const std::map<std::string, UpdaterFactory<T>> table = {
+      {"SGD", [](Hyper& h) { return std::make_unique<Sgd<T>>(h); }},
+      {"NESTEROVS", [](Hyper& h) { return std::make_unique<Nesterovs<T>>(h); }},
+      {"ADAGRAD", [](Hyper& h) { return std::make_unique<AdaGrad<T>>(h); }},
+      {"RMSPROP", [](Hyper& h) { return std::make_unique<RmsProp<T>>(h); }},
+      {"ADADELTA", [](Hyper& h) { return std::make_unique<AdaDelta<T>>(h); }},
+      {"ADAM", [](Hyper& h) { return std::make_unique<Adam<T>>(h); }},
+      {"ADAMAX", [](Hyper& h) { return std::make_unique<AdaMax<T>>(h); }},
+      {"NADAM", [](Hyper& h) { return std::make_unique<Nadam<T>>(h); }},
+      {"AMSGRAD", [](Hyper& h) { return std::make_unique<AmsGrad<T>>(h); }},
+      {"NONE", [](Hyper& h) { return std::make_unique<NoOp<T>>(h); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> updater_names() {
+  std::vector<std::string> names;
+  for (const auto& kv : updater_table<double>()) names.push_back(kv.first);
+  return names;
+}
+
+template <typename T>
+std::unique_ptr<Updater<T>> make_updater(const Json& config) {
+  const Json object = config.is_string() ? Json(Json::Object{{"name", config}}) : config;
+  const std::string given = object.at("name").as_string("updater name");
+  const std::string key = registry_key(given) == "NOOP" ? "NONE" : registry_key(given);
+  for (const auto& kv : updater_table<T>()) {
+    if (registry_key(kv.first) == key) {
+      Hyper hyper(object, kv.first);
+      auto updater = kv.second(hyper);
+      hyper.check_no_extra();
+      return updater;
+    }
+  }
+  const std::string hint = closest_name(given, updater_names());
+  fail("unknown updater \"" + given + "\"" + (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+}
+
+template class Updater<float>;
+template class Updater<double>;
+template std::unique_ptr<Updater<float>> make_updater<float>(const Json&);
+template std::unique_ptr<Updater<double>> make_updater<double>(const Json&);
+
+}  // namespace eigennet

@@ -1,0 +1,50 @@
+"""eigennet: fast feed-forward neural networks on the CPU, with a C++/Eigen core and DL4J's vocabulary."""
+
+__version__ = "0.1.0"
+
+from . import _core
+from ._core import FormatError
+from .activations import ELU, GELU, Activation, LeakyReLU, RReLU, ThresholdedReLU, register_activation
+from .datasets import load_digits, load_iris, train_test_split
+from .initializers import Constant, Normal, Uniform
+from .layers import ActivationLayer, Dense, Layer, LossLayer, Output
+from .losses import Loss, register_loss
+from .model import History, Sequential, load
+from .updaters import (
+    SGD,
+    AdaDelta,
+    AdaGrad,
+    AdaMax,
+    Adam,
+    AMSGrad,
+    Nadam,
+    Nesterovs,
+    NoOp,
+    RMSProp,
+    Updater,
+)
+
+
+def set_num_threads(n: int) -> None:
+    """Number of threads for matrix products (default: one per core)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads needs a positive integer, got {n!r}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Number of threads used for matrix products."""
+    return _core.get_num_threads()
+
+
+__all__ = [
+    "__version__", "FormatError",
+    "Sequential", "History", "load",
+    "Layer", "Dense", "Output", "ActivationLayer", "LossLayer",
+    "Activation", "LeakyReLU", "RReLU", "ELU", "GELU", "ThresholdedReLU", "register_activation",
+    "Loss", "register_loss",
+    "Constant", "Normal", "Uniform",
+    "Updater", "SGD", "Nesterovs", "AdaGrad", "RMSProp", "AdaDelta", "Adam", "AdaMax", "Nadam", "AMSGrad", "NoOp",
+    "load_digits", "load_iris", "train_test_split",
+    "set_num_threads", "get_num_threads",
+]

@@ -1,0 +1,482 @@
+"""The model API: :class:`Sequential` and :func:`load`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from .layers import Layer
+from .losses import CLASSIFICATION
+from .updaters import Updater, as_updater
+
+__all__ = ["Sequential", "History", "load"]
+
+ArrayLike = Any
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def _dtype_name(dtype: Any) -> str:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    if name not in _DTYPES:
+        raise ValueError(f'dtype must be "float32" or "float64", got {dtype!r}')
+    return name
+
+
+def _check_regularization(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be finite and >= 0, got {value}")
+    return value
+
+
+def _numeric_array(values: ArrayLike, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(values)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return array
+
+
+class History:
+    """Per-epoch metrics recorded by :meth:`Sequential.fit` (``history["loss"]``, ``history["val_loss"]``, ...)."""
+
+    def __init__(self) -> None:
+        self.history: Dict[str, List[float]] = {}
+        self.epoch: List[int] = []
+
+    def _record(self, epoch: int, metrics: Dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in metrics.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+class Sequential:
+    """A stack of layers ending in an :class:`~eigennet.Output` (or :class:`~eigennet.LossLayer`).
+
+    Parameters
+    ----------
+    layers: the layers, last one carrying the loss.
+    input_dim: number of input features; if None, taken from the first ``fit``.
+    updater: an :class:`~eigennet.updaters.Updater` (default ``SGD()``), name or config dict.
+    l1, l2: penalties ``l1 * sum|w|`` and ``0.5 * l2 * sum w^2`` on weights, added to the score and
+        applied to the gradient before the updater (DL4J ``l1``/``l2``).
+    weight_decay: decoupled decay applied after the updater: ``w -= lr * weight_decay * w``.
+    regularize_bias: apply l1, l2 and weight decay to biases too (off by default, as in DL4J).
+    seed: seed of all randomness (initialisation, shuffling, RReLU); same seed and thread count give
+        bit-identical training. None draws one and records it in the configuration.
+    dtype: "float32" (default, fastest) or "float64".
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input_dim: Optional[int] = None,
+        updater: Optional[Union[Updater, str, Dict[str, Any]]] = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        weight_decay: float = 0.0,
+        regularize_bias: bool = False,
+        seed: Optional[int] = None,
+        dtype: Any = "float32",
+    ) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} is a {type(layer).__name__}, not an eigennet layer")
+            if layer.has_loss and i != len(layers) - 1:
+                raise ValueError(f"layer {i} ({type(layer).__name__}) has a loss and must be the last layer")
+        if not layers[-1].has_loss:
+            raise ValueError(
+                f"the last layer must carry a loss (an Output or LossLayer), got {type(layers[-1]).__name__}"
+            )
+        self.layers = layers
+        self.updater = as_updater(updater)
+        self.l1 = _check_regularization(l1, "l1")
+        self.l2 = _check_regularization(l2, "l2")
+        self.weight_decay = _check_regularization(weight_decay, "weight_decay")
+        if not isinstance(regularize_bias, bool):
+            raise TypeError("regularize_bias must be True or False")
+        self.regularize_bias = regularize_bias
+        if seed is None:
+            seed = int.from_bytes(os.urandom(6), "little")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**53:
+            raise ValueError(f"seed must be an integer in [0, 2**53), got {seed!r}")
+        self.seed = int(seed)
+        self.dtype = _dtype_name(dtype)
+        self._np_dtype = _DTYPES[self.dtype]
+        self._net: Any = None
+        self.input_dim: Optional[int] = None
+        if input_dim is not None:
+            self.build(input_dim)
+
+    # ------------------------------------------------------------------ building
+    def get_config(self) -> Dict[str, Any]:
+        """The full configuration (as stored in a model file)."""
+        if self._net is not None:
+            return json.loads(self._net.config())
+        return {
+            "input_dim": self.input_dim,
+            "layers": [layer.get_config() for layer in self.layers],
+            "updater": self.updater.get_config(),
+            "l1": self.l1,
+            "l2": self.l2,
+            "weight_decay": self.weight_decay,
+            "regularize_bias": self.regularize_bias,
+            "seed": self.seed,
+        }
+
+    def build(self, input_dim: int) -> "Sequential":
+        """Create the network and initialise its weights from the seed."""
+        if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)) or not 1 <= input_dim <= 2**31:
+            raise ValueError(f"input_dim must be a positive integer, got {input_dim!r}")
+        self.input_dim = int(input_dim)
+        config = self.get_config()
+        config["input_dim"] = self.input_dim
+        network_class = _core.NetworkF32 if self.dtype == "float32" else _core.NetworkF64
+        self._net = network_class(json.dumps(config))
+        return self
+
+    @property
+    def built(self) -> bool:
+        return self._net is not None
+
+    def _network(self) -> Any:
+        if self._net is None:
+            raise RuntimeError("the model is not built yet: pass input_dim to Sequential or call fit first")
+        return self._net
+
+    # ------------------------------------------------------------------ task
+    @property
+    def loss_name(self) -> str:
+        return self.layers[-1].get_config()["loss"]["name"]
+
+    @property
+    def output_activation(self) -> str:
+        return self.layers[-1].get_config()["activation"]["name"]
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self._network().output_dim)
+
+    @property
+    def task(self) -> str:
+        """"multiclass", "binary", "multilabel" or "regression", from the output layer's loss."""
+        loss = self.loss_name
+        if loss in ("MCXENT", "NEGATIVELOGLIKELIHOOD", "SPARSE_MCXENT"):
+            return "multiclass"
+        if loss == "XENT":
+            return "binary" if self.n_outputs == 1 else "multilabel"
+        return "regression"
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.loss_name in CLASSIFICATION
+
+    # ------------------------------------------------------------------ data conversion
+    def _features(self, X: ArrayLike, name: str = "X") -> np.ndarray:
+        array = _numeric_array(X, name)
+        if array.ndim != 2:
+            hint = " (use X.reshape(1, -1) for a single sample)" if array.ndim == 1 else ""
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}{hint}")
+        if array.shape[0] == 0:
+            raise ValueError(f"{name} has no samples (shape {array.shape})")
+        if self.input_dim is not None and array.shape[1] != self.input_dim:
+            raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {self.input_dim}")
+        array = np.ascontiguousarray(array, dtype=self._np_dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return array
+
+    def _targets(self, y: ArrayLike, n_samples: int, name: str = "y") -> np.ndarray:
+        array = _numeric_array(y, name)
+        n_out = self.n_outputs
+        loss = self.loss_name
+        if array.ndim == 0 or array.ndim > 2:
+            raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
+        if array.shape[0] != n_samples:
+            raise ValueError(f"X has {n_samples} samples but {name} has {array.shape[0]}")
+        if not np.isfinite(array.astype(np.float64, copy=False)).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        if loss in ("MCXENT", "NEGATIVELOGLIKELIHOOD", "SPARSE_MCXENT") and (
+            array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1 and n_out > 1)
+        ):
+            labels = self._class_indices(array.reshape(-1), n_out, name)
+            if loss == "SPARSE_MCXENT":
+                return np.ascontiguousarray(labels.reshape(-1, 1), dtype=self._np_dtype)
+            one_hot = np.zeros((n_samples, n_out), dtype=self._np_dtype)
+            one_hot[np.arange(n_samples), labels] = 1
+            return one_hot
+        if loss == "SPARSE_MCXENT":
+            raise ValueError(f"SPARSE_MCXENT takes integer class labels of shape (n,), got shape {array.shape}")
+        if array.ndim == 1:
+            if n_out != 1:
+                raise ValueError(f"{name} has shape {array.shape} but the output layer has {n_out} outputs; "
+                                 f"pass an array of shape (n, {n_out})")
+            array = array.reshape(-1, 1)
+        if array.shape[1] != n_out:
+            raise ValueError(f"{name} has {array.shape[1]} columns but the output layer has {n_out} outputs")
+        if loss == "XENT" and ((array < 0).any() or (array > 1).any()):
+            raise ValueError(f"XENT needs {name} in [0, 1] (binary labels or probabilities)")
+        return np.ascontiguousarray(array, dtype=self._np_dtype)
+
+    @staticmethod
+    def _class_indices(labels: np.ndarray, n_classes: int, name: str) -> np.ndarray:
+        if labels.dtype.kind == "f":
+            if not np.all(labels == np.round(labels)):
+                raise ValueError(f"{name} must hold integer class labels for a classifier, got non-integer values")
+        if labels.dtype.kind == "b":
+            labels = labels.astype(np.int64)
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= n_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"{name} contains label {bad:g}, but the output layer has {n_classes} classes "
+                f"(labels must be integers 0..{n_classes - 1})"
+            )
+        return labels.astype(np.int64)
+
+    def _ensure_built(self, X: np.ndarray) -> None:
+        if self._net is None:
+            self.build(X.shape[1])
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        epochs: int = 1,
+        batch_size: int = 32,
+        validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+        shuffle: bool = True,
+        verbose: int = 1,
+    ) -> History:
+        """Train with mini-batch gradient descent and the model's updater.
+
+        ``y`` holds integer class labels or one-hot rows for classifiers, target values for regressors.
+        ``batch_size=len(X)`` is full-batch gradient descent and ``batch_size=1`` online learning.
+        ``shuffle=False`` keeps the data order. ``verbose=0`` prints nothing, 1 a line per epoch.
+        Calling ``fit`` again continues training (updater state and counters carry on).
+        """
+        for value, name, low in ((epochs, "epochs", 0), (batch_size, "batch_size", 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        X_arr = _numeric_array(X, "X")
+        if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
+            self.build(X_arr.shape[1])
+        X_arr = self._features(X_arr)
+        Y_arr = self._targets(y, X_arr.shape[0])
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (X_val, y_val)")
+            Xv = self._features(validation_data[0], "validation X")
+            validation = (Xv, self._targets(validation_data[1], Xv.shape[0], "validation y"), validation_data[1])
+        net = self._network()
+        history = History()
+        first_epoch = int(net.epoch)
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
+            elapsed = time.perf_counter() - start
+            if not math.isfinite(loss):
+                raise FloatingPointError(
+                    f"the training loss became {loss} in epoch {first_epoch + epoch + 1}; "
+                    "lower the learning rate or check the data scaling"
+                )
+            metrics = {"loss": loss}
+            if validation is not None:
+                metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
+            history._record(first_epoch + epoch + 1, metrics)
+            if verbose:
+                shown = " - ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+                rate = X_arr.shape[0] / elapsed if elapsed > 0 else float("inf")
+                print(f"epoch {first_epoch + epoch + 1}/{first_epoch + epochs} - {shown} - {rate:,.0f} samples/s",
+                      file=sys.stdout, flush=True)
+        return history
+
+    # ------------------------------------------------------------------ inference
+    def predict_output(self, X: ArrayLike) -> np.ndarray:
+        """The raw output of the last layer, shape (n, n_outputs)."""
+        net = self._network()
+        return net.predict(self._features(X))
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes); for a single sigmoid output, (n, 2) as [1 - p, p]."""
+        if not self.is_classifier:
+            raise TypeError(f"predict_proba needs a classifier; this model's loss is {self.loss_name}")
+        out = self.predict_output(X)
+        if self.task == "binary":
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Class indices (n,) for a classifier (0/1 at threshold 0.5 for binary; an (n, k) 0/1 matrix for
+        multi-label); output values for a regressor, (n,) for one output or (n, k)."""
+        out = self.predict_output(X)
+        task = self.task
+        if task == "multiclass":
+            return out.argmax(axis=1)
+        if task == "binary":
+            return (out[:, 0] >= 0.5).astype(np.int64)
+        if task == "multilabel":
+            return (out >= 0.5).astype(np.int64)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+        """The DL4J score: mean loss over the samples plus the l1/l2 penalty."""
+        X_arr = self._features(X)
+        return float(self._network().score(X_arr, self._targets(y, X_arr.shape[0])))
+
+    def _metrics(self, X_arr: np.ndarray, Y_arr: np.ndarray) -> Dict[str, float]:
+        net = self._network()
+        metrics = {"loss": float(net.score(X_arr, Y_arr))}
+        out = net.predict(X_arr)
+        task = self.task
+        if task == "multiclass":
+            truth = Y_arr[:, 0].astype(np.int64) if self.loss_name == "SPARSE_MCXENT" else Y_arr.argmax(axis=1)
+            metrics["accuracy"] = float(np.mean(out.argmax(axis=1) == truth))
+        elif task in ("binary", "multilabel"):
+            metrics["accuracy"] = float(np.mean((out >= 0.5) == (Y_arr >= 0.5)))
+        else:
+            metrics["mse"] = float(np.mean((out - Y_arr) ** 2))
+            metrics["mae"] = float(np.mean(np.abs(out - Y_arr)))
+        return metrics
+
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> Dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` for classifiers, ``{"loss", "mse", "mae"}`` for regressors."""
+        X_arr = self._features(X)
+        return self._metrics(X_arr, self._targets(y, X_arr.shape[0]))
+
+    # ------------------------------------------------------------------ parameters
+    def params(self) -> np.ndarray:
+        """Copy of the flat parameter vector: for each layer W (n_in x n_out, column by column of the
+        (n_out, n_in) storage, i.e. the C-order bytes of ``get_param(i, "W")``) then b."""
+        return self._network().params()
+
+    def set_params(self, theta: ArrayLike) -> None:
+        """Replace all parameters from a flat vector laid out as :meth:`params`."""
+        net = self._network()
+        array = _numeric_array(theta, "theta")
+        if array.shape != (net.num_params,):
+            raise ValueError(f"theta must have shape ({net.num_params},), got {array.shape}")
+        net.set_params(np.ascontiguousarray(array, dtype=self._np_dtype))
+
+    @property
+    def num_params(self) -> int:
+        return int(self._network().num_params)
+
+    def get_param(self, layer: int, name: str) -> np.ndarray:
+        """Copy of one parameter: ``"W"`` has shape (n_in, n_out), ``"b"`` shape (n_out,)."""
+        return self._network().get_param(self._layer_index(layer), str(name))
+
+    def set_param(self, layer: int, name: str, value: ArrayLike) -> None:
+        """Replace one parameter; the shape must match :meth:`get_param`'s."""
+        array = _numeric_array(value, "value")
+        self._network().set_param(self._layer_index(layer), str(name), np.ascontiguousarray(array, dtype=self._np_dtype))
+
+    def _layer_index(self, layer: int) -> int:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise TypeError(f"layer must be an integer index, got {type(layer).__name__}")
+        n = len(self.layers)
+        if not -n <= layer < n:
+            raise IndexError(f"layer index {layer} out of range for {n} layers")
+        return int(layer) % n
+
+    def compute_gradients(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
+        """Gradient of :meth:`score` on (X, y) as one batch, laid out as :meth:`params`."""
+        X_arr = self._features(X)
+        _, grad = self._network().compute_gradients(X_arr, self._targets(y, X_arr.shape[0]))
+        return grad
+
+    @property
+    def iteration(self) -> int:
+        """Updater steps taken so far."""
+        return int(self._network().iteration)
+
+    @property
+    def epoch(self) -> int:
+        """Epochs trained so far."""
+        return int(self._network().epoch)
+
+    def updater_state(self) -> Dict[str, np.ndarray]:
+        """Copies of the updater's state vectors (e.g. Adam's "m" and "v")."""
+        return dict(self._network().updater_state())
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Write the model (configuration, parameters, updater state, counters) to one file, atomically."""
+        extra = {"python": {"package_version": _package_version()}}
+        self._network().save(os.fspath(path), json.dumps(extra))
+
+    def summary(self) -> str:
+        """Print and return a table of the layers with their output shapes and parameter counts."""
+        net = self._network()
+        rows = [("#", "layer", "activation", "output", "params")]
+        total = 0
+        for i in range(net.num_layers):
+            config = json.loads(net.layer_config(i))
+            count = sum(int(np.prod(loc["shape"])) for loc in net.param_locations() if loc["layer"] == i)
+            total += count
+            kind = config["type"] + (f" ({config['loss']['name']})" if "loss" in config else "")
+            rows.append((str(i), kind, config["activation"]["name"], f"(None, {config['n_out']})", f"{count:,}"))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        rule = "-" * len(lines[0])
+        text = "\n".join(
+            [f"Sequential: input_dim={net.input_dim}, dtype={self.dtype}, updater={self.updater!r}", rule,
+             lines[0], rule, *lines[1:], rule, f"total parameters: {total:,}"]
+        )
+        print(text)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Sequential({self.layers!r}, input_dim={self.input_dim}, dtype={self.dtype!r})"
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
+    """Load a model saved by :meth:`Sequential.save` (or by the C++ ``save_network``)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no model file at {path}")
+    dtype = _core.model_dtype(path)
+    network_class = _core.NetworkF32 if dtype == "float32" else _core.NetworkF64
+    net, _extra = network_class.load(path)
+    config = json.loads(net.config())
+    model = Sequential(
+        [Layer.from_config(layer) for layer in config["layers"]],
+        updater=config["updater"],
+        l1=config["l1"],
+        l2=config["l2"],
+        weight_decay=config["weight_decay"],
+        regularize_bias=config["regularize_bias"],
+        seed=int(config["seed"]),
+        dtype=dtype,
+    )
+    model.input_dim = int(config["input_dim"])
+    model._net = net
+    return model

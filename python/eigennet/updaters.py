@@ -1,0 +1,111 @@
+"""Updaters (DL4J IUpdater) with DL4J's default hyperparameters.
+
+Each applies one step to the flat parameter vector per mini-batch; ``t`` counts steps from 1.
+
+* ``SGD(learning_rate=1e-3)``: ``p -= lr g``.
+* ``Nesterovs(learning_rate=0.1, momentum=0.9)``: ``v' = mu v - lr g; p += -mu v + (1 + mu) v'``
+  (identical to PyTorch ``SGD(nesterov=True)``).
+* ``AdaGrad(learning_rate=0.1, epsilon=1e-6)``: ``h += g^2; p -= lr g / (sqrt(h) + eps)``.
+  DL4J starts ``h`` at ``eps``; PyTorch starts it at 0 (``initial_accumulator_value``).
+* ``RMSProp(learning_rate=0.1, rms_decay=0.95, epsilon=1e-8)``: ``s = d s + (1 - d) g^2;
+  p -= lr g / (sqrt(s) + eps)``; ``s`` starts at ``eps`` (PyTorch: at 0; its ``alpha`` is ``rms_decay``).
+* ``AdaDelta(rho=0.95, epsilon=1e-6)``: no learning rate (PyTorch's ``Adadelta(lr=1.0)`` is the same).
+* ``Adam(learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8)``:
+  ``p -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt(v) + eps)``. DL4J adds ``eps`` to the uncorrected
+  ``sqrt(v)``; PyTorch adds it after the bias correction, so the two agree exactly when ``eps = 0``.
+* ``AdaMax(...)``: ``u = max(b2 u, |g|); p -= lr / (1 - b1^t) m / (u + eps)`` (PyTorch puts eps inside the max).
+* ``Nadam(...)``: ``p -= lr (b1 m + (1 - b1) g) / (1 - b1^t) / (sqrt(v) + eps)``: DL4J's form, which has
+  neither PyTorch NAdam's momentum-decay schedule nor its correction of ``v``.
+* ``AMSGrad(...)``: Adam with ``vmax = max(vmax, v)`` in the denominator (PyTorch ``Adam(amsgrad=True)``).
+* ``NoOp()``: parameters never change (DL4J ``NONE``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from . import _core
+from ._names import resolve
+
+
+class Updater:
+    """Base class: an updater name and its hyperparameters."""
+
+    name = "SGD"
+    _defaults: Dict[str, float] = {}
+
+    def __init__(self, **hyperparameters: float) -> None:
+        unknown = set(hyperparameters) - set(self._defaults)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected hyperparameter(s) {sorted(unknown)}; "
+                f"it takes {sorted(self._defaults)}"
+            )
+        self.hyperparameters = dict(self._defaults)
+        for k, v in hyperparameters.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise TypeError(f"{type(self).__name__}: {k} must be a number, got {type(v).__name__}")
+            self.hyperparameters[k] = float(v)
+        self.get_config()  # validates ranges in the core
+
+    def __getattr__(self, item: str) -> float:
+        hyper = self.__dict__.get("hyperparameters", {})
+        if item in hyper:
+            return hyper[item]
+        raise AttributeError(item)
+
+    def get_config(self) -> Dict[str, Any]:
+        config = {"name": self.name, **self.hyperparameters}
+        return json.loads(_core.canonical_updater(json.dumps(config)))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.hyperparameters == other.hyperparameters  # type: ignore[attr-defined]
+
+
+def _updater(class_name: str, dl4j_name: str, defaults: Dict[str, float], doc: str) -> type:
+    cls = type(class_name, (Updater,), {"name": dl4j_name, "_defaults": defaults, "__doc__": doc})
+    cls.__module__ = __name__
+    return cls
+
+
+_ADAM = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+SGD = _updater("SGD", "SGD", {"learning_rate": 1e-3}, "Plain stochastic gradient descent.")
+Nesterovs = _updater("Nesterovs", "NESTEROVS", {"learning_rate": 0.1, "momentum": 0.9}, "Nesterov momentum.")
+AdaGrad = _updater("AdaGrad", "ADAGRAD", {"learning_rate": 0.1, "epsilon": 1e-6}, "AdaGrad (accumulator starts at epsilon).")
+RMSProp = _updater(
+    "RMSProp", "RMSPROP", {"learning_rate": 0.1, "rms_decay": 0.95, "epsilon": 1e-8}, "RMSProp (accumulator starts at epsilon)."
+)
+AdaDelta = _updater("AdaDelta", "ADADELTA", {"rho": 0.95, "epsilon": 1e-6}, "AdaDelta (no learning rate).")
+Adam = _updater("Adam", "ADAM", dict(_ADAM), "Adam with DL4J's epsilon placement.")
+AdaMax = _updater("AdaMax", "ADAMAX", dict(_ADAM), "AdaMax (infinity-norm Adam).")
+Nadam = _updater("Nadam", "NADAM", dict(_ADAM), "Nesterov Adam in DL4J's form.")
+AMSGrad = _updater("AMSGrad", "AMSGRAD", dict(_ADAM), "AMSGrad (Adam with a running maximum of v).")
+NoOp = _updater("NoOp", "NONE", {}, "No updates (frozen parameters).")
+
+_BY_NAME = {cls.name: cls for cls in (SGD, Nesterovs, AdaGrad, RMSProp, AdaDelta, Adam, AdaMax, Nadam, AMSGrad, NoOp)}
+
+
+def from_config(config: Dict[str, Any]) -> Updater:
+    """Rebuild an updater object from its configuration dict."""
+    name = resolve("updater", config["name"], list(_BY_NAME) + ["NOOP"])
+    cls = _BY_NAME["NONE" if name == "NOOP" else name]
+    return cls(**{k: v for k, v in config.items() if k != "name"})
+
+
+def as_updater(updater: Any) -> Updater:
+    """Accept an Updater object, a name (defaults) or a config dict."""
+    if updater is None:
+        return SGD()
+    if isinstance(updater, Updater):
+        return updater
+    if isinstance(updater, str):
+        return from_config({"name": updater})
+    if isinstance(updater, dict):
+        return from_config(updater)
+    raise TypeError(f"updater must be an Updater (e.g. eigennet.Adam()), a name or a dict, got {type(updater).__name__}")
