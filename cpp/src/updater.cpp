@@ -1,7 +1,10 @@
 #include "eigennet/updater.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "eigennet/errors.hpp"
@@ -30,6 +33,18 @@ void Updater<T>::step(VecMap<T> params, VecMap<T> grads) {
 
 namespace {
 
+// Shortest decimal form that reads back as the same double ("1e-09", "0.001", "nan", "inf").
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buffer[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
+    if (std::strtod(buffer, nullptr) == v) break;
+  }
+  return buffer;
+}
+
 // Reads hyperparameters by name, rejecting unknown keys and invalid values with the field named.
 class Hyper {
  public:
@@ -39,8 +54,8 @@ class Hyper {
     const double v = config_.number_or(key, fallback);
     const bool above = low_open ? v > low : v >= low;
     require(std::isfinite(v) && above && v <= high,
-            owner_ + ": " + key + "=" + std::to_string(v) + " is out of range " + (low_open ? "(" : "[") +
-                std::to_string(low) + ", " + std::to_string(high) + "]");
+            owner_ + ": " + key + "=" + format_number(v) + " is out of range " + (low_open ? "(" : "[") +
+                format_number(low) + ", " + (std::isinf(high) ? "inf)" : format_number(high) + "]"));
     return v;
   }
   void check_no_extra() const {
@@ -62,7 +77,7 @@ class Hyper {
   std::vector<std::string> used_;
 };
 
-constexpr double kInf = 1e300;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 template <typename T>
 class Sgd final : public Updater<T> {
@@ -86,6 +101,7 @@ class NoOp final : public Updater<T> {
   explicit NoOp(Hyper&) : Updater<T>(0.0, {}) {}
   std::string name() const override { return "NONE"; }
   bool has_learning_rate() const override { return false; }
+  double learning_rate() const override { return 0.0; }
   Json config() const override {
     Json c = Json::object();
     c.set("name", name());

@@ -23,6 +23,8 @@ Each applies one step to the flat parameter vector per mini-batch; ``t`` counts 
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from typing import Any, Dict
 
 from . import _core
@@ -44,9 +46,15 @@ class Updater:
             )
         self.hyperparameters = dict(self._defaults)
         for k, v in hyperparameters.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"{type(self).__name__}: {k} must be a number, got {type(v).__name__}")
-            self.hyperparameters[k] = float(v)
+            try:
+                value = float(v)
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise ValueError(f"{type(self).__name__}: {k} must be finite, got {value!r}")
+            self.hyperparameters[k] = value
         self.get_config()  # validates ranges in the core
 
     def __getattr__(self, item: str) -> float:

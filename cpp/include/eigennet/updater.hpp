@@ -38,7 +38,8 @@ class Updater {
   // Applies one update to params; `grads` may be used as scratch.
   void step(VecMap<T> params, VecMap<T> grads);
 
-  // The learning rate weight decay multiplies (1 for updaters without one).
+  // The learning rate weight decay multiplies: 1 for AdaDelta (no learning rate), 0 for NONE
+  // (so weight decay leaves frozen parameters unchanged too).
   virtual double learning_rate() const { return learning_rate_; }
   virtual bool has_learning_rate() const { return true; }
 
