@@ -31,8 +31,9 @@ py::array_t<T> to_numpy(const T* data, std::vector<py::ssize_t> shape) {
   return out;
 }
 
+// Biases are vectors (n_out,); weights are (n_in, n_out) even when n_in is 1.
 std::vector<py::ssize_t> param_shape(const ParamLocation& loc) {
-  if (loc.cols == 1) return {loc.rows};
+  if (loc.is_bias) return {loc.rows};
   return {loc.cols, loc.rows};
 }
 
@@ -106,6 +107,8 @@ class PythonLoss final : public Loss<T> {
       : name_(std::move(name)), value_(std::move(value)), gradient_(std::move(gradient)) {}
   std::string name() const override { return name_; }
   std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<PythonLoss>(name_, value_, gradient_); }
+  // The Python function returns whole per-sample losses, so per-output weights cannot be applied.
+  bool supports_output_weights() const override { return false; }
 
  protected:
   void sample_losses(ConstMatMap<T>, ConstMatMap<T> a, ConstMatMap<T> y, const Activation<T>&,

@@ -55,6 +55,7 @@ std::unique_ptr<Loss<T>> make_loss(const Json& config) {
   auto loss = loss_registry<T>().create(config);
   if (config.is_object()) {
     if (const Json* w = config.find("weights"); w && !w->is_null()) {
+      require(loss->supports_output_weights(), "loss " + loss->name() + " does not take per-output weights");
       const auto& items = w->as_array("loss weights");
       Vector<T> weights(static_cast<Index>(items.size()));
       for (std::size_t i = 0; i < items.size(); ++i) {

@@ -237,10 +237,7 @@ class CosineProximity final : public Loss<T> {
  public:
   std::string name() const override { return "COSINE_PROXIMITY"; }
   std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<CosineProximity>(*this); }
-  void check_labels(ConstMatMap<T> labels, Index n_out) const override {
-    Loss<T>::check_labels(labels, n_out);
-    require(this->weights_.size() == 0, "COSINE_PROXIMITY does not take output weights");
-  }
+  bool supports_output_weights() const override { return false; }
 
  protected:
   static constexpr T kTiny = std::numeric_limits<T>::min() * T(1e4);

@@ -10,7 +10,7 @@ import json
 from typing import Any, Callable, Dict, Optional, Union
 
 from . import _core
-from ._names import resolve
+from ._names import key, resolve
 
 BUILTIN = (
     "CUBE", "ELU", "GELU", "HARDSIGMOID", "HARDTANH", "IDENTITY", "LEAKYRELU", "MISH", "RATIONALTANH",
@@ -97,6 +97,8 @@ def register_activation(
     """
     if not callable(forward) or not callable(backward):
         raise TypeError("forward and backward must be callables")
+    if key(str(name)) in {key(b) for b in BUILTIN} or key(str(name)) == "LINEAR":
+        raise ValueError(f"{name!r} is a built-in activation; register the custom one under another name")
     _core.register_activation(str(name), forward, backward)
 
 

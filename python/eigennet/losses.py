@@ -13,7 +13,7 @@ import json
 from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 from . import _core
-from ._names import resolve
+from ._names import key, resolve
 
 BUILTIN = (
     "COSINE_PROXIMITY", "HINGE", "KL_DIVERGENCE", "L1", "L2", "MCXENT", "MEAN_ABSOLUTE_ERROR",
@@ -67,6 +67,8 @@ def register_loss(
     """
     if not callable(loss) or not callable(gradient):
         raise TypeError("loss and gradient must be callables")
+    if key(str(name)) in {key(b) for b in BUILTIN}:
+        raise ValueError(f"{name!r} is a built-in loss; register the custom one under another name")
     _core.register_loss(str(name), loss, gradient)
 
 

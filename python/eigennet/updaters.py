@@ -17,7 +17,8 @@ Each applies one step to the flat parameter vector per mini-batch; ``t`` counts 
 * ``Nadam(...)``: ``p -= lr (b1 m + (1 - b1) g) / (1 - b1^t) / (sqrt(v) + eps)``: DL4J's form, which has
   neither PyTorch NAdam's momentum-decay schedule nor its correction of ``v``.
 * ``AMSGrad(...)``: Adam with ``vmax = max(vmax, v)`` in the denominator (PyTorch ``Adam(amsgrad=True)``).
-* ``NoOp()``: parameters never change (DL4J ``NONE``).
+* ``NoOp()``: parameters never change (DL4J ``NONE``). DL4J's NoOp passes the gradient through
+  unchanged, so there it only freezes layers whose gradient is zeroed; here it always freezes.
 """
 
 from __future__ import annotations

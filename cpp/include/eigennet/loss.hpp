@@ -36,6 +36,8 @@ class Loss {
   void gradient(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, Activation<T>& activation,
                 MatMap<T> dz) const;
 
+  // False for losses that are not a weighted sum over outputs (make_loss then refuses weights).
+  virtual bool supports_output_weights() const { return true; }
   void set_weights(Vector<T> weights) { weights_ = std::move(weights); }
   const Vector<T>& weights() const { return weights_; }
 
