@@ -20,7 +20,9 @@ class ActivationBase : public Activation<T> {
 template <typename T>
 T checked_param(const Json& config, const char* key, double fallback, const char* owner) {
   const double value = config.number_or(key, fallback);
-  require(std::isfinite(value), std::string(owner) + ": " + key + " must be finite");
+  // Checked after the conversion too: 1e300 is a finite double but overflows float.
+  require(std::isfinite(value) && std::isfinite(static_cast<T>(value)),
+          std::string(owner) + ": " + key + " must be finite in the model's precision, got " + std::to_string(value));
   return static_cast<T>(value);
 }
 

@@ -205,6 +205,8 @@ class Parser {
   Json parse_number() {
     std::size_t start = pos_;
     if (s_[pos_] == '-') ++pos_;
+    if (pos_ + 1 < s_.size() && s_[pos_] == '0' && s_[pos_ + 1] >= '0' && s_[pos_ + 1] <= '9')
+      error("bad number (leading zero)");
     auto digits = [&] {
       std::size_t before = pos_;
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;

@@ -333,17 +333,23 @@ void Network<T>::predict(ConstMatMap<T> X, MatMap<T> out) const {
   Index widest = 0;
   for (const auto& layer : layers_) widest = std::max(widest, layer->n_out());
   // Per-call buffers keep concurrent predictions independent of each other and of training.
+  // The last layer also writes into an (aligned) buffer of ours rather than into `out`: Eigen's
+  // vectorized activations (exp in sigmoid and softmax) round differently in the unaligned head
+  // of a buffer, so writing into `out` directly would make the result depend on where the
+  // caller's array happens to lie in memory.
   Vector<T> ping(layers_.size() > 1 ? widest * chunk : 0), pong(layers_.size() > 2 ? widest * chunk : 0);
+  Vector<T> last(output_dim() * chunk);
   for (Index start = 0; start < n; start += chunk) {
     const Index b = std::min(chunk, n - start);
     ConstMatMap<T> in(X.data() + start * X.rows(), X.rows(), b);
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const Index rows = layers_[i]->n_out();
-      T* target = i + 1 == layers_.size() ? out.data() + start * rows : (i % 2 == 0 ? ping.data() : pong.data());
+      T* target = i + 1 == layers_.size() ? last.data() : (i % 2 == 0 ? ping.data() : pong.data());
       MatMap<T> result(target, rows, b);
       layers_[i]->infer(in, result);
       new (&in) ConstMatMap<T>(target, rows, b);
     }
+    out.middleCols(start, b) = in;
   }
 }
 

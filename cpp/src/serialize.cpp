@@ -60,10 +60,11 @@ struct TensorEntry {
   std::vector<Index> shape;
 };
 
-std::vector<Index> tensor_shape(Index rows, Index cols) {
-  // A column-major rows x cols block has the bytes of a C-order (cols, rows) array.
-  if (cols == 1) return {rows};
-  return {cols, rows};
+std::vector<Index> tensor_shape(const ParamLocation& loc) {
+  // A column-major rows x cols block has the bytes of a C-order (cols, rows) array. Biases are
+  // 1-D; weights stay 2-D (n_in, n_out) even when n_in is 1.
+  if (loc.is_bias) return {loc.rows * loc.cols};
+  return {loc.cols, loc.rows};
 }
 
 Json shape_json(const std::vector<Index>& shape) {
@@ -117,6 +118,56 @@ void write_atomically(const std::string& path, const std::string& header, const 
   }
 }
 
+// Length of the valid UTF-8 sequence starting at text[i], or 0 if the bytes there are not one.
+std::size_t utf8_length(const std::string& text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  std::uint32_t code = 0;
+  if (c >= 0xc2 && c <= 0xdf) length = 2, code = c & 0x1fu;
+  else if (c >= 0xe0 && c <= 0xef) length = 3, code = c & 0x0fu;
+  else if (c >= 0xf0 && c <= 0xf4) length = 4, code = c & 0x07u;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[i + k]);
+    if ((next & 0xc0u) != 0x80u) return 0;
+    code = (code << 6) | (next & 0x3fu);
+  }
+  const std::uint32_t smallest = length == 2 ? 0x80u : (length == 3 ? 0x800u : 0x10000u);
+  if (code < smallest || code > 0x10ffffu || (code >= 0xd800u && code <= 0xdfffu)) return 0;
+  return length;
+}
+
+bool valid_utf8(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+// Error messages quote bytes from the file; keep them valid UTF-8 (Python decodes them) by
+// escaping invalid sequences and control characters as \xNN.
+std::string printable(const std::string& text) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t length = utf8_length(text, i);
+    if (length == 0 || c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 15];
+      ++i;
+    } else {
+      out.append(text, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
+
 struct ParsedFile {
   Json header;          // tensor table without __metadata__
   Json metadata;        // the __metadata__ object (strings)
@@ -140,6 +191,7 @@ ParsedFile parse_file(const std::string& path) {
   std::string header_text(static_cast<std::size_t>(header_length), '\0');
   in.read(header_text.data(), static_cast<std::streamsize>(header_length));
   if (!in) throw FormatError(path + ": truncated header");
+  if (!valid_utf8(header_text)) throw FormatError(path + ": header is not valid UTF-8");
   ParsedFile parsed;
   Json header;
   try {
@@ -237,6 +289,79 @@ std::int64_t metadata_int(const Json& metadata, const std::string& key, const st
   return value;
 }
 
+// Dense-style layers hold an n_in x n_out weight tensor that the file must contain, so a
+// configuration declaring more weights than the file holds is corrupt; refusing it before the
+// network is built keeps a small crafted file from allocating gigabytes.
+void check_sizes_fit(const Json& config, const ParsedFile& file, const std::string& path) {
+  std::uint64_t stored = 0;  // elements of all layer tensors in the file
+  for (const auto& [name, entry] : file.header.as_object()) {
+    if (name.rfind("layers.", 0) != 0) continue;
+    std::uint64_t count = 1;
+    for (const auto& d : entry.at("shape").as_array()) count *= static_cast<std::uint64_t>(d.as_int());
+    stored += count;
+  }
+  if (!config.is_object() || !config.contains("input_dim") || !config.contains("layers")) return;
+  const std::int64_t input_dim = config.at("input_dim").as_int("input_dim");
+  if (input_dim < 1) return;  // the network constructor reports it
+  auto width = static_cast<std::uint64_t>(input_dim);
+  for (const auto& layer : config.at("layers").as_array("layers")) {
+    if (!layer.is_object()) return;
+    const std::string type = layer.string_or("type", "");
+    if (const Json* n_in = layer.find("n_in"); n_in && n_in->is_number())
+      width = static_cast<std::uint64_t>(std::max<std::int64_t>(n_in->as_int("n_in"), 0));
+    if (type != "Dense" && type != "Output") {
+      const Json* n_out = layer.find("n_out");
+      if (n_out && n_out->is_number()) width = static_cast<std::uint64_t>(std::max<std::int64_t>(n_out->as_int("n_out"), 0));
+      continue;
+    }
+    const Json* n_out = layer.find("n_out");
+    if (!n_out || !n_out->is_number()) return;
+    const auto units = static_cast<std::uint64_t>(std::max<std::int64_t>(n_out->as_int("n_out"), 0));
+    if (units != 0 && width > stored / units)
+      throw FormatError(path + ": the configuration declares a " + std::to_string(width) + " x " + std::to_string(units) +
+                        " " + type + " layer, but the file holds only " + std::to_string(stored) + " weights");
+    width = units;
+  }
+}
+
+template <typename T>
+std::unique_ptr<Network<T>> read_network(const std::string& path, Json* extra) {
+  ParsedFile file = parse_file(path);
+  const Json& metadata = file.metadata;
+  Json config;
+  try {
+    config = Json::parse(metadata.at("config").as_string("config"));
+  } catch (const FormatError& e) {
+    throw FormatError(path + ": bad model configuration (" + e.what() + ")");
+  }
+  check_sizes_fit(config, file, path);
+  std::unique_ptr<Network<T>> network;
+  try {
+    network = std::make_unique<Network<T>>(config);
+  } catch (const std::invalid_argument& e) {
+    throw FormatError(path + ": the stored configuration is invalid (" + e.what() + ")");
+  }
+  auto params = network->params();
+  for (const auto& loc : network->param_locations())
+    read_tensor<T>(file, "layers." + std::to_string(loc.layer) + "." + loc.name, tensor_shape(loc),
+                   params.data() + loc.offset, path);
+  auto& updater = network->updater();
+  const auto names = updater.state_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    read_tensor<T>(file, "updater." + names[i], {network->num_params()}, updater.state()[i].data(), path);
+  updater.set_iteration(metadata_int(metadata, "iteration", path));
+  network->set_epoch(metadata_int(metadata, "epoch", path));
+  if (const Json* rng = metadata.find("rng")) network->rng().deserialize(rng->as_string());
+  if (extra) {
+    try {
+      *extra = Json::parse(metadata.string_or("extra", "{}"));
+    } catch (const FormatError& e) {
+      throw FormatError(path + ": bad extra metadata (" + e.what() + ")");
+    }
+  }
+  return network;
+}
+
 }  // namespace
 
 template <typename T>
@@ -247,7 +372,7 @@ void save_network(const Network<T>& network, const std::string& path, const Json
   for (const auto& loc : network.param_locations()) {
     tensors.push_back({"layers." + std::to_string(loc.layer) + "." + loc.name,
                        reinterpret_cast<const char*>(params.data() + loc.offset),
-                       static_cast<std::size_t>(loc.rows * loc.cols) * sizeof(T), tensor_shape(loc.rows, loc.cols)});
+                       static_cast<std::size_t>(loc.rows * loc.cols) * sizeof(T), tensor_shape(loc)});
   }
   const auto& updater = network.updater();
   const auto names = updater.state_names();
@@ -288,43 +413,20 @@ void save_network(const Network<T>& network, const std::string& path, const Json
 template <typename T>
 std::unique_ptr<Network<T>> load_network(const std::string& path, Json* extra) {
   if (!little_endian()) throw std::runtime_error("loading models is only supported on little-endian machines");
-  ParsedFile file = parse_file(path);
-  const Json& metadata = file.metadata;
-  Json config;
   try {
-    config = Json::parse(metadata.at("config").as_string("config"));
+    return read_network<T>(path, extra);
   } catch (const FormatError& e) {
-    throw FormatError(path + ": bad model configuration (" + e.what() + ")");
+    throw FormatError(printable(e.what()));
   }
-  std::unique_ptr<Network<T>> network;
-  try {
-    network = std::make_unique<Network<T>>(config);
-  } catch (const std::invalid_argument& e) {
-    throw FormatError(path + ": the stored configuration is invalid (" + e.what() + ")");
-  }
-  auto params = network->params();
-  for (const auto& loc : network->param_locations())
-    read_tensor<T>(file, "layers." + std::to_string(loc.layer) + "." + loc.name, tensor_shape(loc.rows, loc.cols),
-                   params.data() + loc.offset, path);
-  auto& updater = network->updater();
-  const auto names = updater.state_names();
-  for (std::size_t i = 0; i < names.size(); ++i)
-    read_tensor<T>(file, "updater." + names[i], {network->num_params()}, updater.state()[i].data(), path);
-  updater.set_iteration(metadata_int(metadata, "iteration", path));
-  network->set_epoch(metadata_int(metadata, "epoch", path));
-  if (const Json* rng = metadata.find("rng")) network->rng().deserialize(rng->as_string());
-  if (extra) {
-    try {
-      *extra = Json::parse(metadata.string_or("extra", "{}"));
-    } catch (const FormatError& e) {
-      throw FormatError(path + ": bad extra metadata (" + e.what() + ")");
-    }
-  }
-  return network;
 }
 
 Json read_model_header(const std::string& path) {
-  ParsedFile file = parse_file(path);
+  ParsedFile file;
+  try {
+    file = parse_file(path);
+  } catch (const FormatError& e) {
+    throw FormatError(printable(e.what()));
+  }
   Json out = file.header;
   out.set("__metadata__", file.metadata);
   return out;
@@ -333,7 +435,7 @@ Json read_model_header(const std::string& path) {
 std::string model_dtype(const std::string& path) {
   const Json header = read_model_header(path);
   const std::string dtype = header.at("__metadata__").string_or("dtype", "float32");
-  if (dtype != "float32" && dtype != "float64") throw FormatError(path + ": unknown dtype \"" + dtype + "\"");
+  if (dtype != "float32" && dtype != "float64") throw FormatError(printable(path + ": unknown dtype \"" + dtype + "\""));
   return dtype;
 }
 

@@ -9,7 +9,7 @@ from .datasets import load_digits, load_iris, train_test_split
 from .initializers import Constant, Normal, Uniform
 from .layers import ActivationLayer, Dense, Layer, LossLayer, Output
 from .losses import Loss, register_loss
-from .model import History, Sequential, load
+from .model import History, LayerIndexError, Sequential, load
 from .updaters import (
     SGD,
     AdaDelta,
@@ -39,7 +39,7 @@ def get_num_threads() -> int:
 
 __all__ = [
     "__version__", "FormatError",
-    "Sequential", "History", "load",
+    "Sequential", "History", "LayerIndexError", "load",
     "Layer", "Dense", "Output", "ActivationLayer", "LossLayer",
     "Activation", "LeakyReLU", "RReLU", "ELU", "GELU", "ThresholdedReLU", "register_activation",
     "Loss", "register_loss",

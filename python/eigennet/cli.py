@@ -20,8 +20,8 @@ class CliError(Exception):
     """An error reported as one line on stderr with exit code 1."""
 
 
-def _read_csv(path: str, label_column: Optional[str]) -> Tuple[np.ndarray, np.ndarray, List[str], List[str]]:
-    """Features, labels, feature names and class names (empty for regression) from a CSV with a header."""
+def _read_table(path: str) -> Tuple[List[str], List[List[str]]]:
+    """Header and data rows of a CSV file (blank lines skipped, field counts checked)."""
     if not os.path.isfile(path):
         raise CliError(f"no such file: {path}")
     with open(path, newline="", encoding="utf-8") as f:
@@ -29,38 +29,81 @@ def _read_csv(path: str, label_column: Optional[str]) -> Tuple[np.ndarray, np.nd
     if len(rows) < 2:
         raise CliError(f"{path}: needs a header line and at least one data row")
     header = [h.strip() for h in rows[0]]
-    if label_column is None:
-        index = len(header) - 1
-    elif label_column in header:
-        index = header.index(label_column)
-    elif label_column.lstrip("-").isdigit() and -len(header) <= int(label_column) < len(header):
-        index = int(label_column) % len(header)
-    else:
-        raise CliError(f"{path}: no column {label_column!r}; columns are {', '.join(header)}")
     body = rows[1:]
     for number, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise CliError(f"{path}, line {number}: {len(row)} fields, the header has {len(header)}")
-    names = [h for i, h in enumerate(header) if i != index]
+    return header, body
+
+
+def _column_index(path: str, header: List[str], label_column: Optional[str]) -> int:
+    if label_column is None:
+        return len(header) - 1
+    if label_column in header:
+        return header.index(label_column)
+    if label_column.lstrip("-").isdigit() and -len(header) <= int(label_column) < len(header):
+        return int(label_column) % len(header)
+    raise CliError(f"{path}: no column {label_column!r}; columns are {', '.join(header)}")
+
+
+def _features(path: str, body: List[List[str]], columns: List[int]) -> np.ndarray:
     try:
-        X = np.array([[float(cell) for i, cell in enumerate(row) if i != index] for row in body], dtype=np.float64)
+        X = np.array([[float(row[i]) for i in columns] for row in body], dtype=np.float64)
+        X = X.reshape(len(body), len(columns))
     except ValueError as exc:
         raise CliError(f"{path}: feature columns must be numeric ({exc})") from None
-    raw = [row[index].strip() for row in body]
-    try:
-        values = np.array([float(v) for v in raw])
-        is_class = bool(np.all(values == np.round(values))) and len(np.unique(values)) <= max(2, len(values) // 5)
-        if is_class:
-            classes = [str(int(v)) for v in np.unique(values)]
-            y = np.searchsorted(np.unique(values), values).astype(np.int64)
-        else:
-            classes, y = [], values
-    except ValueError:
-        classes = sorted(set(raw))
-        y = np.array([classes.index(v) for v in raw], dtype=np.int64)
     if not np.isfinite(X).all():
         raise CliError(f"{path}: features contain NaN or infinity")
-    return X, y, names, classes
+    return X
+
+
+def _label_name(raw: str) -> str:
+    """The class name of a label cell: integers in any spelling ("3", "3.0") are the same class."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return str(int(value)) if np.isfinite(value) and value == round(value) else raw
+
+
+def _read_csv(
+    path: str, label_column: Optional[str], classes: Optional[List[str]] = None
+) -> Tuple[np.ndarray, np.ndarray, List[str], List[str]]:
+    """Features, labels, feature names and class names (empty for regression) from a CSV with a header.
+
+    With ``classes`` (those a model was trained on) the labels are encoded as indices into it;
+    otherwise integer or string labels with few distinct values are classes (sorted) and other
+    numeric labels are regression targets.
+    """
+    header, body = _read_table(path)
+    index = _column_index(path, header, label_column)
+    columns = [i for i in range(len(header)) if i != index]
+    names = [header[i] for i in columns]
+    X = _features(path, body, columns)
+    raw = [row[index].strip() for row in body]
+    if classes:
+        lookup = {name: i for i, name in enumerate(classes)}
+        unknown = sorted({_label_name(v) for v in raw} - set(lookup))
+        if unknown:
+            raise CliError(
+                f"{path}: label(s) {', '.join(map(repr, unknown[:5]))} in column {header[index]!r} are not among "
+                f"the model's classes {', '.join(classes)}"
+            )
+        return X, np.array([lookup[_label_name(v)] for v in raw], dtype=np.int64), names, list(classes)
+    try:
+        values = np.array([float(v) for v in raw])
+    except ValueError:
+        classes = sorted(set(raw))
+        return X, np.array([classes.index(v) for v in raw], dtype=np.int64), names, classes
+    is_class = (
+        bool(np.all(np.isfinite(values)))
+        and bool(np.all(values == np.round(values)))
+        and len(np.unique(values)) <= max(2, len(values) // 5)
+    )
+    if not is_class:
+        return X, values, names, []
+    unique = np.unique(values)
+    return X, np.searchsorted(unique, values).astype(np.int64), names, [str(int(v)) for v in unique]
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -112,8 +155,9 @@ def _train(args: argparse.Namespace) -> int:
         X, y = en.load_digits()
         X = X / 16.0  # pixel counts 0..16 to [0, 1]
         source, classes = "bundled UCI digits", [str(d) for d in range(10)]
+        feature_names = [f"pixel_{i}" for i in range(X.shape[1])]
     else:
-        X, y, _, classes = _read_csv(args.data, args.label_column)
+        X, y, feature_names, classes = _read_csv(args.data, args.label_column)
         source = args.data
     try:
         hidden = [int(w) for w in args.hidden.split(",") if w.strip()]
@@ -136,6 +180,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         dtype=args.dtype,
     )
+    model.metadata = {"feature_names": feature_names, "class_names": classes}
     if not args.quiet:
         print(f"data: {source}: {len(X_train)} training and {len(X_test)} test samples, {X.shape[1]} features")
         model.summary()
@@ -156,14 +201,36 @@ def _info(args: argparse.Namespace) -> int:
     model = en.load(args.model)
     model.summary()
     print(f"epochs trained: {model.epoch}, updater steps: {model.iteration}")
+    classes = _class_names(model)
+    if classes:
+        print(f"classes: {', '.join(classes)}")
     return 0
+
+
+def _class_names(model) -> List[str]:
+    names = model.metadata.get("class_names") if isinstance(model.metadata, dict) else None
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return names
+    return []
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     import eigennet as en
 
     model = en.load(args.model)
-    X, y, _, _ = _read_csv(args.data, args.label_column)
+    classes = _class_names(model) if model.is_classifier else []
+    if classes:
+        X, y, _, _ = _read_csv(args.data, args.label_column, classes=classes)
+    else:
+        # Regression targets, or class indices of a model trained through the Python API: as they are.
+        header, body = _read_table(args.data)
+        index = _column_index(args.data, header, args.label_column)
+        X = _features(args.data, body, [i for i in range(len(header)) if i != index])
+        try:
+            y = np.array([float(row[index]) for row in body])
+        except ValueError:
+            what = "class indices (this model stores no class names)" if model.is_classifier else "numbers"
+            raise CliError(f"{args.data}: column {header[index]!r} must hold {what}") from None
     print(json.dumps(model.evaluate(X, y), indent=2))
     return 0
 
@@ -172,22 +239,28 @@ def _predict(args: argparse.Namespace) -> int:
     import eigennet as en
 
     model = en.load(args.model)
-    if not os.path.isfile(args.data):
-        raise CliError(f"no such file: {args.data}")
-    try:
-        X = np.loadtxt(args.data, delimiter=",", skiprows=1, ndmin=2)
-    except ValueError as exc:
-        raise CliError(f"{args.data}: features must be numeric ({exc})") from None
-    predictions = model.predict(X)
+    header, body = _read_table(args.data)
+    stored = model.metadata.get("feature_names") if isinstance(model.metadata, dict) else None
+    if isinstance(stored, list) and len(header) != model.input_dim and all(name in header for name in stored):
+        columns = [header.index(name) for name in stored]  # e.g. the training CSV, label column included
+    else:
+        columns = list(range(len(header)))
+    predictions = model.predict(_features(args.data, body, columns))
+    classes = _class_names(model) if model.is_classifier else []
+    if predictions.ndim == 1 and classes and len(classes) == model.n_outputs:
+        rows = [[classes[int(p)]] for p in predictions]
+    elif predictions.ndim == 1:
+        rows = [[p] for p in predictions.tolist()]
+    else:
+        rows = predictions.tolist()
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
     try:
         writer = csv.writer(out)
         if predictions.ndim == 1:
             writer.writerow(["prediction"])
-            writer.writerows([[p] for p in predictions.tolist()])
         else:
             writer.writerow([f"output_{i}" for i in range(predictions.shape[1])])
-            writer.writerows(predictions.tolist())
+        writer.writerows(rows)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -200,8 +273,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handlers = {"train": _train, "info": _info, "evaluate": _evaluate, "predict": _predict}
     try:
         return handlers[args.command](args)
-    except (CliError, ValueError, TypeError, OSError, RuntimeError) as exc:
-        print(f"eigennet {args.command}: error: {exc}", file=sys.stderr)
+    except (CliError, ValueError, TypeError, OSError, RuntimeError, ArithmeticError, MemoryError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"eigennet {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"eigennet {args.command}: interrupted", file=sys.stderr)

@@ -16,7 +16,7 @@ from .layers import Layer
 from .losses import CLASSIFICATION
 from .updaters import Updater, as_updater
 
-__all__ = ["Sequential", "History", "load"]
+__all__ = ["Sequential", "History", "LayerIndexError", "load"]
 
 ArrayLike = Any
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -51,6 +51,10 @@ def _numeric_array(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
+class LayerIndexError(IndexError, ValueError):
+    """A layer index out of range (an IndexError that is also a ValueError, like other bad arguments)."""
+
+
 class History:
     """Per-epoch metrics recorded by :meth:`Sequential.fit` (``history["loss"]``, ``history["val_loss"]``, ...)."""
 
@@ -82,6 +86,9 @@ class Sequential:
     seed: seed of all randomness (initialisation, shuffling, RReLU); same seed and thread count give
         bit-identical training. None draws one and records it in the configuration.
     dtype: "float32" (default, fastest) or "float64".
+
+    ``model.metadata`` is a dict of JSON-serializable values of your own (e.g. class names) that
+    :meth:`save` stores in the file and :func:`load` restores.
     """
 
     def __init__(
@@ -125,6 +132,7 @@ class Sequential:
         self._np_dtype = _DTYPES[self.dtype]
         self._net: Any = None
         self.input_dim: Optional[int] = None
+        self.metadata: Dict[str, Any] = {}
         if input_dim is not None:
             self.build(input_dim)
 
@@ -390,15 +398,21 @@ class Sequential:
 
     def set_param(self, layer: int, name: str, value: ArrayLike) -> None:
         """Replace one parameter; the shape must match :meth:`get_param`'s."""
+        index = self._layer_index(layer)
         array = _numeric_array(value, "value")
-        self._network().set_param(self._layer_index(layer), str(name), np.ascontiguousarray(array, dtype=self._np_dtype))
+        expected = self.get_param(index, name).shape  # raises for unknown names
+        if array.shape != expected:
+            raise ValueError(
+                f"layer {index} parameter {name} has shape {expected}, got an array of shape {array.shape}"
+            )
+        self._network().set_param(index, str(name), np.ascontiguousarray(array, dtype=self._np_dtype))
 
     def _layer_index(self, layer: int) -> int:
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
             raise TypeError(f"layer must be an integer index, got {type(layer).__name__}")
         n = len(self.layers)
         if not -n <= layer < n:
-            raise IndexError(f"layer index {layer} out of range for {n} layers")
+            raise LayerIndexError(f"layer index {layer} out of range: the model has {n} layers (0..{n - 1})")
         return int(layer) % n
 
     def compute_gradients(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -424,7 +438,13 @@ class Sequential:
     # ------------------------------------------------------------------ persistence
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write the model (configuration, parameters, updater state, counters) to one file, atomically."""
-        extra = {"python": {"package_version": _package_version()}}
+        if not isinstance(self.metadata, dict):
+            raise TypeError(f"model.metadata must be a dict, got {type(self.metadata).__name__}")
+        try:
+            user = json.dumps(self.metadata, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"model.metadata must hold JSON-serializable values: {exc}") from None
+        extra = {"python": {"package_version": _package_version(), "metadata": json.loads(user)}}
         self._network().save(os.fspath(path), json.dumps(extra))
 
     def summary(self) -> str:
@@ -465,18 +485,25 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
         raise FileNotFoundError(f"no model file at {path}")
     dtype = _core.model_dtype(path)
     network_class = _core.NetworkF32 if dtype == "float32" else _core.NetworkF64
-    net, _extra = network_class.load(path)
-    config = json.loads(net.config())
-    model = Sequential(
-        [Layer.from_config(layer) for layer in config["layers"]],
-        updater=config["updater"],
-        l1=config["l1"],
-        l2=config["l2"],
-        weight_decay=config["weight_decay"],
-        regularize_bias=config["regularize_bias"],
-        seed=int(config["seed"]),
-        dtype=dtype,
-    )
-    model.input_dim = int(config["input_dim"])
+    net, extra_text = network_class.load(path)
+    try:
+        config = json.loads(net.config())
+        model = Sequential(
+            [Layer.from_config(layer) for layer in config["layers"]],
+            updater=config["updater"],
+            l1=config["l1"],
+            l2=config["l2"],
+            weight_decay=config["weight_decay"],
+            regularize_bias=config["regularize_bias"],
+            seed=int(config["seed"]),
+            dtype=dtype,
+        )
+        model.input_dim = int(config["input_dim"])
+        extra = json.loads(extra_text)
+        metadata = extra.get("python", {}).get("metadata", {}) if isinstance(extra, dict) else {}
+        model.metadata = metadata if isinstance(metadata, dict) else {}
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise _core.FormatError(f"{path}: the stored configuration cannot be used ({reason})") from None
     model._net = net
     return model
