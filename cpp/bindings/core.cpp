@@ -299,7 +299,12 @@ void register_python_loss(const std::string& name, SharedCallable value, SharedC
 
 }  // namespace
 
-PYBIND11_MODULE(_core, m) {
+// Built once per instruction-set level as _core_<level>; python/eigennet/_core.py picks one.
+#ifndef EIGENNET_MODULE_NAME
+#define EIGENNET_MODULE_NAME _core
+#endif
+
+PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
   m.doc() = "eigennet C++ core (private; use the eigennet package)";
   static py::exception<FormatError> format_error(m, "FormatError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {

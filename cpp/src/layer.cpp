@@ -4,6 +4,7 @@
 
 #include "eigennet/errors.hpp"
 #include "eigennet/init.hpp"
+#include "eigennet/threads.hpp"
 
 namespace eigennet {
 
@@ -132,11 +133,13 @@ class Dense : public Layer<T> {
   void linear(ConstMatMap<T> in, MatMap<T> z) const {
     require(in.rows() == this->n_in_, "Dense: input has " + std::to_string(in.rows()) + " features, expected " +
                                           std::to_string(this->n_in_));
+    select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
     z.noalias() = weights() * in;
     if (has_bias_) z.colwise() += bias();
   }
 
   void linear_backward(ConstMatMap<T> in, ConstMatMap<T> dz, MatMap<T>* din) {
+    select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
     MatMap<T> dW(grads_, this->n_out_, this->n_in_);
     dW.noalias() = dz * in.transpose();
     if (has_bias_) {

@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
@@ -15,12 +16,38 @@
 
 namespace eigennet {
 
-void set_num_threads(int n) {
-  require(n >= 1, "set_num_threads: need at least 1 thread, got " + std::to_string(n));
-  Eigen::setNbThreads(n);
+namespace {
+int default_threads() {
+#ifdef EIGENNET_HAVE_OPENMP
+  return std::max(1, omp_get_max_threads());
+#else
+  return 1;
+#endif
 }
 
-int get_num_threads() { return Eigen::nbThreads(); }
+std::atomic<int>& thread_setting() {
+  static std::atomic<int> threads{default_threads()};
+  return threads;
+}
+}  // namespace
+
+void set_num_threads(int n) {
+  require(n >= 1, "set_num_threads: need at least 1 thread, got " + std::to_string(n));
+  thread_setting().store(n);
+}
+
+int get_num_threads() { return thread_setting().load(); }
+
+void select_threads(double multiply_adds) {
+#ifdef EIGENNET_HAVE_OPENMP
+  // Eigen reads omp_get_max_threads() of the calling thread as long as Eigen::setNbThreads is
+  // never called, which is why eigennet never calls it.
+  const int wanted = multiply_adds >= kParallelMultiplyAdds ? thread_setting().load() : 1;
+  if (omp_get_max_threads() != wanted) omp_set_num_threads(wanted);
+#else
+  (void)multiply_adds;
+#endif
+}
 
 bool has_openmp() {
 #ifdef EIGENNET_HAVE_OPENMP
@@ -41,7 +68,7 @@ void set_mode_everywhere(unsigned bits, bool on) {
   };
   apply();
 #ifdef EIGENNET_HAVE_OPENMP
-  const int workers = std::max(1, Eigen::nbThreads());
+  const int workers = get_num_threads();
   if (workers > 1) {
 #pragma omp parallel num_threads(workers)
     apply();

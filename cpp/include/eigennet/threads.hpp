@@ -3,10 +3,20 @@
 
 namespace eigennet {
 
-// Sets the number of threads used by matrix products (1 disables threading).
+// Sets the number of threads used by large matrix products (1 disables threading). The default is
+// OpenMP's (one per core, or OMP_NUM_THREADS).
 void set_num_threads(int n);
 int get_num_threads();
 bool has_openmp();
+
+// Products below this many multiply-adds run on the calling thread alone: waking a worker costs
+// more than it saves there, and small networks must never be slower with more threads.
+constexpr double kParallelMultiplyAdds = 4.0 * 1024 * 1024;
+
+// Chooses the thread count for the next matrix product of `multiply_adds` (rows x cols x depth)
+// issued from this thread. The choice is per calling thread (OpenMP's nthreads ICV, which Eigen
+// consults), so concurrent predictions in several threads do not interfere.
+void select_threads(double multiply_adds);
 
 // While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the OpenMP
 // workers: as Adam's moments for dead units decay they would otherwise turn denormal and slow
