@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the C++ core with ctest, then the Python package with pytest.
-# Needs the package installed (pip install .) and the test extras (pip install .[test]).
+# Needs the package and its test extras installed: pip install ".[test]"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=$(python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
