@@ -1,37 +1,107 @@
 """Side-by-side benchmarks of eigennet against PyTorch, scikit-learn and NumPy.
 
-    python benchmarks/run.py            # full run (several minutes)
-    python benchmarks/run.py --quick    # smoke run (about a minute)
+    python benchmarks/run.py                    # full run (several minutes)
+    python benchmarks/run.py --quick            # smoke run (about a minute)
+    python benchmarks/run.py --only W4,W6       # a subset of the workloads
+    python benchmarks/run.py --wheel dist/eigennet-0.1.0-*.whl --measure-build   # add wheel size, build time
 
-Peers run interleaved (A B C A B C ...) in one process, each repeated; medians and min-max are
-written to benchmarks/RESULTS.md with the ratio eigennet/peer. Not part of the test suite.
+Workloads (synthetic data, fixed seeds, float32):
+
+  W1-W3  training throughput, samples/s per epoch at 1 and 2 threads, Adam, one epoch per call:
+         W1 784-512-256-10 relu/softmax, batch 128, 60,000 samples; W2 20-64-64-1 relu/sigmoid,
+         batch 32, 100,000 samples; W3 784-2048-2048-10 relu/softmax, batch 256, 12,800 samples.
+         Peers: eigennet, PyTorch eager (torch.optim.Adam), PyTorch fused Adam, scikit-learn
+         MLPClassifier.partial_fit and a NumPy MLP (the last two only for W1 and W2).
+  W4     predict latency from Python (microseconds per call) of the W1 and W2 networks at batch 1 and
+         32, 1 and 2 threads: eigennet predict_output / predict_proba on a C-contiguous float32 array,
+         PyTorch eager under torch.no_grad() and torch.inference_mode() (NumPy in, NumPy out, output
+         activation included), and a NumPy forward pass, all with the same weights.
+  W5     full-batch L-BFGS logistic regression: not available yet (issue #4); reported as such.
+  W6     footprint: `import eigennet` / `import torch` / `import numpy` wall time in fresh
+         subprocesses, the size of the installed extension modules (_core*.so), the wheel size
+         (--wheel), peak RSS while training one W1 epoch (each library alone in a subprocess), and
+         the time of `pip wheel . --no-deps` (--measure-build; slow).
+  W7     stability: five consecutive W1 epochs on one model (eigennet and PyTorch eager), and W1
+         under contention: 2 threads with one busy-loop process running, as a fraction of the
+         1-thread rate without the busy loop, both in this process and with each library alone in a
+         subprocess (where it starts its OpenMP runtime with its own defaults).
+
+Peers run interleaved (A B C A B C ...) in one process and are repeated; medians and min-max are
+written to benchmarks/RESULTS.md. Ratios are eigennet/peer for throughput (higher is better for
+eigennet) and peer/eigennet for latency, time and memory (higher is better for eigennet).
+
+torch is imported before eigennet: eigennet defaults OMP_WAIT_POLICY to PASSIVE when it loads (if
+unset), and PyTorch must start its OpenMP runtime with its own defaults. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
+import gc
+import glob
+import json
 import os
 import platform
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from typing import Callable, Dict, List, Tuple
+import warnings
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-import eigennet as en
+# The environment before any library had a chance to change it; subprocesses start from it so that
+# each library there starts its runtime with its own defaults.
+_ORIGINAL_ENV = dict(os.environ)
 
-try:
-    import torch
-except ImportError:  # the suite reports what it can
-    torch = None
-try:
-    import sklearn
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPClassifier
-except ImportError:
-    sklearn = None
+# Imported by import_frameworks (torch first, then eigennet); None when absent or not requested.
+torch = None
+en = None
+sklearn = None
+MLPClassifier = None
+ConvergenceWarning = None
+threadpool_limits = None
+OMP_WAIT_POLICY_AT_TORCH_IMPORT: Optional[str] = None
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def import_frameworks(use_torch: bool = True, use_eigennet: bool = True, use_sklearn: bool = True) -> None:
+    """Import the peers. torch comes before eigennet, whose import sets OMP_WAIT_POLICY if unset."""
+    global torch, en, sklearn, MLPClassifier, ConvergenceWarning, threadpool_limits, OMP_WAIT_POLICY_AT_TORCH_IMPORT
+    if use_torch:
+        OMP_WAIT_POLICY_AT_TORCH_IMPORT = os.environ.get("OMP_WAIT_POLICY")
+        try:
+            import torch as _torch
+
+            torch = _torch
+        except ImportError:  # the suite reports what it can
+            torch = None
+    if use_eigennet:
+        import eigennet as _en
+
+        en = _en
+    if use_sklearn:
+        try:
+            import sklearn as _sklearn
+            from sklearn.exceptions import ConvergenceWarning as _cw
+            from sklearn.neural_network import MLPClassifier as _mlp
+
+            sklearn, MLPClassifier, ConvergenceWarning = _sklearn, _mlp, _cw
+        except ImportError:
+            sklearn = None
+    try:  # limits NumPy's (and scikit-learn's) BLAS threads like the others'
+        from threadpoolctl import threadpool_limits as _limits
+
+        threadpool_limits = _limits
+    except ImportError:
+        threadpool_limits = None
 
 
 # ---------------------------------------------------------------------------- workloads
@@ -41,11 +111,13 @@ WORKLOADS = {
     "W2": ([20, 64, 64, 1], "relu", "sigmoid", 32, 100_000),
     "W3": ([784, 2048, 2048, 10], "relu", "softmax", 256, 12_800),
 }
+SECTIONS = ("W1-W3", "W4", "W5", "W6", "W7")
 
 
 def make_data(widths: List[int], out: str, n: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """float32 features drawn directly in float32 (no float64 temporary inflating the peak RSS)."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, widths[0])).astype(np.float32)
+    X = rng.standard_normal((n, widths[0]), dtype=np.float32)
     if out == "softmax":
         y = rng.integers(0, widths[-1], n)
     else:
@@ -53,10 +125,14 @@ def make_data(widths: List[int], out: str, n: int, seed: int = 0) -> Tuple[np.nd
     return X, y
 
 
-def eigennet_trainer(widths, act, out, batch, X, y) -> Callable[[], None]:
+def eigennet_model(widths, act, out):
     layers = [en.Dense(w, activation=act) for w in widths[1:-1]]
     layers.append(en.Output(widths[-1], activation=out, loss="mcxent" if out == "softmax" else "xent"))
-    model = en.Sequential(layers, input_dim=widths[0], updater=en.Adam(learning_rate=1e-3), seed=0)
+    return en.Sequential(layers, input_dim=widths[0], updater=en.Adam(learning_rate=1e-3), seed=0)
+
+
+def eigennet_trainer(widths, act, out, batch, X, y) -> Callable[[], None]:
+    model = eigennet_model(widths, act, out)
     return lambda: model.fit(X, y, epochs=1, batch_size=batch, verbose=0)
 
 
@@ -89,8 +165,6 @@ def torch_trainer(widths, act, out, batch, X, y, fused: bool) -> Callable[[], No
 
 
 def sklearn_trainer(widths, act, out, batch, X, y) -> Callable[[], None]:
-    import warnings
-
     model = MLPClassifier(hidden_layer_sizes=tuple(widths[1:-1]), activation="relu", solver="adam",
                           learning_rate_init=1e-3, batch_size=batch, max_iter=1, random_state=0)
     classes = np.unique(y)
@@ -148,28 +222,118 @@ def numpy_trainer(widths, act, out, batch, X, y) -> Callable[[], None]:
     return run
 
 
+# ---------------------------------------------------------------------------- predictors (W4)
+def predictors(widths, act, out, X) -> Tuple[Dict[str, Callable[[], object]], float]:
+    """Forward passes of one network with eigennet's initial weights, and their largest disagreement.
+
+    Every peer takes the float32 NumPy batch X and returns a NumPy array of output activations."""
+    model = eigennet_model(widths, act, out)
+    Ws = [model.get_param(i, "W") for i in range(len(widths) - 1)]  # (n_in, n_out)
+    bs = [model.get_param(i, "b") for i in range(len(widths) - 1)]
+    runners: Dict[str, Callable[[], object]] = {
+        "eigennet predict_output": lambda: model.predict_output(X),
+    }
+    if out == "softmax" or widths[-1] == 1:
+        runners["eigennet predict_proba"] = lambda: model.predict_proba(X)
+
+    def numpy_forward() -> np.ndarray:
+        h = X
+        for W, b in zip(Ws[:-1], bs[:-1]):
+            h = np.maximum(h @ W + b, 0)
+        z = h @ Ws[-1] + bs[-1]
+        if out == "softmax":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        return 1 / (1 + np.exp(-z))
+
+    if torch is not None:
+        modules = []
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            linear = torch.nn.Linear(*W.shape)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+                linear.bias.copy_(torch.from_numpy(b))
+            modules.append(linear)
+            if i < len(Ws) - 1:
+                modules.append(torch.nn.ReLU())
+        modules.append(torch.nn.Softmax(dim=1) if out == "softmax" else torch.nn.Sigmoid())
+        net = torch.nn.Sequential(*modules).eval()
+
+        def torch_no_grad() -> np.ndarray:
+            with torch.no_grad():
+                return net(torch.from_numpy(X)).numpy()
+
+        def torch_inference_mode() -> np.ndarray:
+            with torch.inference_mode():
+                return net(torch.from_numpy(X)).numpy()
+
+        runners["pytorch no_grad"] = torch_no_grad
+        runners["pytorch inference_mode"] = torch_inference_mode
+    runners["numpy"] = numpy_forward
+    reference = runners["eigennet predict_output"]()
+    disagreement = max(float(np.abs(np.asarray(f()) - reference).max())
+                       for name, f in runners.items() if name != "eigennet predict_proba")
+    return runners, disagreement
+
+
 # ---------------------------------------------------------------------------- harness
-def interleaved(runners: Dict[str, Callable[[], None]], repeats: int) -> Dict[str, List[float]]:
+def interleaved(runners: Dict[str, Callable[[], None]], repeats: int, warmup: bool = True) -> Dict[str, List[float]]:
+    """Seconds per call of each runner, called in turn (A B C A B C ...) after one warm-up call each."""
     times: Dict[str, List[float]] = {name: [] for name in runners}
-    for name, run in runners.items():  # warm-up
-        run()
+    if warmup:
+        for run in runners.values():
+            run()
     for _ in range(repeats):
         for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(_timed(run))
     return times
 
 
+def call_latencies(runners: Dict[str, Callable[[], object]], calls: int, block: int = 10) -> Dict[str, List[float]]:
+    """Seconds of each of `calls` calls per runner, taken in blocks of `block` calls in turn.
+
+    Every call is timed on its own; the garbage collector is off while timing."""
+    for run in runners.values():  # warm-up: caches, thread pools, lazily built kernels
+        for _ in range(block):
+            run()
+    times: Dict[str, List[float]] = {name: [] for name in runners}
+    clock = time.perf_counter
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(-(-calls // block)):
+            for name, run in runners.items():
+                bucket = times[name]
+                for _ in range(block):
+                    start = clock()
+                    run()
+                    bucket.append(clock() - start)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return times
+
+
+def _timed(f: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    f()
+    return time.perf_counter() - start
+
+
 def set_threads(n: int) -> None:
-    en.set_num_threads(n)
+    """Threads for eigennet (Eigen), PyTorch (intra-op) and the BLAS under NumPy and scikit-learn."""
+    if en is not None:
+        en.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
+    if threadpool_limits is not None:
+        threadpool_limits(limits=n, user_api="blas")
 
 
-def gemm_rate(threads: int) -> float:
-    """Best GFLOP/s of a 1024^3 float32 matrix product among NumPy and PyTorch."""
-    a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(np.float32)
+def gemm_rate() -> float:
+    """Best GFLOP/s of a 1024^3 float32 matrix product among NumPy and PyTorch at the current threads."""
+    a = np.random.default_rng(0).standard_normal((1024, 1024), dtype=np.float32)
     best = 0.0
     candidates = [lambda: a @ a]
     if torch is not None:
@@ -182,10 +346,117 @@ def gemm_rate(threads: int) -> float:
     return best
 
 
-def _timed(f: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    f()
-    return time.perf_counter() - start
+@contextlib.contextmanager
+def busy_loop() -> Iterator[subprocess.Popen]:
+    """One competing process spinning on a core for the duration of the block."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], env=_ORIGINAL_ENV)
+    try:
+        time.sleep(0.3)  # let it start spinning
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def run_worker(spec: dict) -> dict:
+    """Run `spec` in a fresh interpreter with the original environment (see worker_main)."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+                          env=_ORIGINAL_ENV, capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"worker {spec} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def worker_main(spec: dict) -> int:
+    """Train W1 with one library alone in this process; print a JSON line with rate and memory.
+
+    spec: framework ("eigennet" or "pytorch"), threads, samples, warmup (a short warm-up fit on
+    another model first), epochs."""
+    framework = spec["framework"]
+    import_frameworks(use_torch=framework == "pytorch", use_eigennet=framework == "eigennet", use_sklearn=False)
+    set_threads(spec["threads"])
+    widths, act, out, batch, _ = WORKLOADS["W1"]
+    X, y = make_data(widths, out, spec["samples"])
+
+    def trainer(Xs, ys):
+        if framework == "eigennet":
+            return eigennet_trainer(widths, act, out, batch, Xs, ys)
+        return torch_trainer(widths, act, out, batch, Xs, ys, fused=False)
+
+    if spec.get("warmup"):
+        trainer(X[: batch * 8], y[: batch * 8])()
+    run = trainer(X, y)
+    rss_setup = _memory_kb("VmRSS")
+    rates = [len(X) / _timed(run) for _ in range(spec.get("epochs", 1))]
+    print(json.dumps({
+        "rates": rates,
+        "rss_setup_kb": rss_setup,
+        "peak_kb": _memory_kb("VmHWM"),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+    }))
+    return 0
+
+
+def _memory_kb(field: str) -> int:
+    """VmRSS (resident now) or VmHWM (resident peak) of this process, in KiB.
+
+    The peak is VmHWM rather than getrusage's ru_maxrss: Linux carries ru_maxrss across fork + exec,
+    so in a subprocess it is at least the parent's resident size at the fork (here: the benchmark
+    process with all peers loaded). Without /proc, ru_maxrss is the fallback."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# ---------------------------------------------------------------------------- report
+def stats(values: Sequence[float], scale: float = 1.0, fmt: str = ",.0f") -> str:
+    """'median (min-max)' of values * scale."""
+    v = [x * scale for x in values]
+    return f"{statistics.median(v):{fmt}} ({min(v):{fmt}}-{max(v):{fmt}})"
+
+
+class Report:
+    """Markdown lines for RESULTS.md; table rows are echoed to stdout as they are added."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: List[str] = []
+
+    def text(self, *lines: str, echo: bool = True) -> None:
+        self.lines.extend(lines)
+        if echo:
+            print("\n".join(lines), flush=True)
+
+    def table(self, *headers: str) -> Callable[..., None]:
+        self.text("", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers))
+
+        def row(*cells: object) -> None:
+            self.text("| " + " | ".join(str(c) for c in cells) + " |")
+
+        return row
+
+    def save(self) -> None:
+        with open(self.path, "w", encoding="utf-8") as f:
+            f.write("\n".join(self.lines) + "\n")
+
+
+@dataclasses.dataclass
+class Settings:
+    quick: bool
+    scale: float            # fraction of the samples of W1-W3
+    repeats: int            # interleaved repeats of W1-W3
+    latency_calls: int      # timed calls per peer and W4 configuration
+    import_repeats: int     # fresh interpreters per import in W6
+    w1_samples: int         # W1 samples for W6 (RSS) and W7
+    contention_repeats: int
+    wheel: Optional[str]
+    measure_build: bool
 
 
 def machine() -> str:
@@ -203,26 +474,68 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores; SIMD flags: {flags}"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "RESULTS.md"))
-    args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 5)
-    scale = 0.1 if args.quick else 1.0
-    lines = ["# Benchmark results", "", f"Machine: {machine()}", "",
-             f"Versions: Python {platform.python_version()}, eigennet {en.__version__}, NumPy {np.__version__}"
-             + (f", PyTorch {torch.__version__}" if torch else "") + (f", scikit-learn {sklearn.__version__}" if sklearn else ""),
-             "", f"Mode: {'quick' if args.quick else 'full'}, {repeats} interleaved repeats after one warm-up; "
-             "samples/s per epoch, median (min-max); ratio = eigennet median / peer median (higher is better for eigennet).", ""]
+def openmp_runtimes() -> List[str]:
+    """OpenMP runtime libraries mapped into this process."""
+    found = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                name = os.path.basename(path)
+                if name.startswith(("libgomp", "libiomp", "libomp")) and ".so" in name:
+                    found.add(path)
+    except OSError:
+        pass
+    return sorted(found)
+
+
+def header(report: Report, s: Settings) -> None:
+    versions = [f"Python {platform.python_version()}", f"eigennet {en.__version__}", f"NumPy {np.__version__}"]
+    if torch is not None:
+        versions.append(f"PyTorch {torch.__version__}")
+    if sklearn is not None:
+        versions.append(f"scikit-learn {sklearn.__version__}")
+    isa = getattr(en._core, "ISA", None)
+    runtimes = openmp_runtimes()
+    policy = OMP_WAIT_POLICY_AT_TORCH_IMPORT
+    shared = torch is not None and not any(
+        os.path.basename(p).startswith("libgomp.so") and "torch" not in p for p in runtimes)
+    report.text(
+        "# Benchmark results", "",
+        f"- Machine: {machine()}",
+        f"- Versions: {', '.join(versions)}",
+        f"- eigennet extension: {'instruction-set build ' + isa if isa else 'single build'}; "
+        f"OpenMP {'yes' if en._core.has_openmp() else 'no'}",
+        f"- Mode: {'quick (smaller data, fewer repeats: smoke test only)' if s.quick else 'full'}; "
+        f"W1-W3 {s.repeats} interleaved repeats after one warm-up",
+        "- Import order: torch is imported before eigennet in the benchmark process, so PyTorch starts its "
+        "OpenMP runtime with its own defaults (eigennet sets OMP_WAIT_POLICY=PASSIVE when it loads, if unset). "
+        f"OMP_WAIT_POLICY at torch import: {policy or 'unset'}; after eigennet import: "
+        f"{os.environ.get('OMP_WAIT_POLICY') or 'unset'}.",
+        f"- OpenMP runtimes mapped in the benchmark process: {', '.join(runtimes) or 'none'}."
+        + (" eigennet's extension resolved libgomp.so.1 to torch's copy, so both share one runtime, which "
+           f"read OMP_WAIT_POLICY={policy or 'unset'} at torch import"
+           + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if policy is None else "")
+           + " - eigennet does not get its PASSIVE default in this process. W6 and the 'alone' rows of W7 "
+           "run each library in its own process with its own defaults."
+           if shared else ""),
+        "- NumPy's and scikit-learn's BLAS threads are limited like the others' (threadpoolctl)"
+        if threadpool_limits is not None else "- threadpoolctl missing: NumPy's BLAS uses its default threads",
+        "- Ratios: eigennet/peer for throughput, peer/eigennet for latency, time and memory; "
+        "above 1 means eigennet is better. Values are median (min-max).",
+    )
+
+
+# ---------------------------------------------------------------------------- sections
+def section_training(report: Report, s: Settings) -> None:
+    report.text("", "## W1-W3 training throughput (samples/s per epoch)")
     for threads in (1, 2):
         set_threads(threads)
-        rate = gemm_rate(threads)
-        lines += [f"## {threads} thread(s)", "", f"Best 1024^3 fp32 GEMM on this machine: {rate:.0f} GFLOP/s", "",
-                  "| workload | peer | samples/s median (min-max) | eigennet / peer |", "|---|---|---|---|"]
+        rate = gemm_rate()
+        report.text("", f"### {threads} thread(s)", "", f"Best 1024^3 fp32 GEMM on this machine: {rate:.0f} GFLOP/s")
+        row = report.table("workload", "peer", "samples/s median (min-max)", "eigennet / peer")
         for name, (widths, act, out, batch, n) in WORKLOADS.items():
-            n = max(batch * 4, int(n * scale))
+            n = max(batch * 2, int(n * s.scale))
             X, y = make_data(widths, out, n)
             runners = {"eigennet": eigennet_trainer(widths, act, out, batch, X, y)}
             if torch is not None:
@@ -232,21 +545,258 @@ def main(argv=None) -> int:
                 if sklearn is not None:
                     runners["scikit-learn"] = sklearn_trainer(widths, act, out, batch, X, y)
                 runners["numpy"] = numpy_trainer(widths, act, out, batch, X, y)
-            times = interleaved(runners, repeats)
-            rates = {k: [n / t for t in v] for k, v in times.items()}
+            rates = {k: [n / t for t in v] for k, v in interleaved(runners, s.repeats).items()}
             ours = statistics.median(rates["eigennet"])
             for peer, r in rates.items():
-                med = statistics.median(r)
-                ratio = "—" if peer == "eigennet" else f"{ours / med:.2f}x"
-                lines.append(f"| {name} {'-'.join(map(str, widths))} b{batch} | {peer} | {med:,.0f} ({min(r):,.0f}-{max(r):,.0f}) | {ratio} |")
+                ratio = "—" if peer == "eigennet" else f"{ours / statistics.median(r):.2f}x"
+                row(f"{name} {'-'.join(map(str, widths))} b{batch}", peer, stats(r), ratio)
             if name == "W1":
                 flops = 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))  # forward + two backward products
                 bound = rate * 1e9 / flops
-                lines.append(f"| W1 GEMM-only bound at {rate:.0f} GFLOP/s | — | {bound:,.0f} | eigennet at {100 * ours / bound:.0f}% |")
-            print("\n".join(lines[-len(rates) - 1 :]), flush=True)
-        lines.append("")
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+                row(f"W1 GEMM-only bound at {rate:.0f} GFLOP/s", "—", f"{bound:,.0f}", f"eigennet at {100 * ours / bound:.0f}%")
+        report.save()
+
+
+def section_latency(report: Report, s: Settings) -> None:
+    report.text("", "## W4 predict latency from Python (microseconds per call)", "",
+                f"{s.latency_calls} timed calls per peer and configuration, interleaved in blocks of 10 after a "
+                "warm-up; NumPy array in, NumPy array of output activations out (softmax / sigmoid included). "
+                "Ratio = peer median / eigennet predict_output median.")
+    row = report.table("network", "batch", "threads", "peer", "µs/call median (min-max)", "p90", "peer / eigennet")
+    notes = []
+    for threads in (1, 2):
+        set_threads(threads)
+        for name in ("W1", "W2"):
+            widths, act, out, _, _ = WORKLOADS[name]
+            for batch in (1, 32):
+                X = np.random.default_rng(1).standard_normal((batch, widths[0]), dtype=np.float32)
+                runners, disagreement = predictors(widths, act, out, X)
+                if disagreement > 1e-4:
+                    notes.append(f"{name} b{batch}: peers disagree with eigennet by up to {disagreement:.2e}")
+                times = call_latencies(runners, s.latency_calls)
+                ours = statistics.median(times["eigennet predict_output"])
+                for peer, t in times.items():
+                    ratio = "—" if peer == "eigennet predict_output" else f"{statistics.median(t) / ours:.2f}x"
+                    p90 = np.percentile(t, 90) * 1e6
+                    row(f"{name} {'-'.join(map(str, widths))}", batch, threads, peer, stats(t, 1e6, ",.1f"), f"{p90:,.1f}", ratio)
+    report.text("", "All peers computed the same outputs (max abs difference <= 1e-4)." if not notes else "; ".join(notes))
+    report.save()
+
+
+def section_lbfgs(report: Report, s: Settings) -> None:
+    report.text("", "## W5 full-batch L-BFGS logistic regression")
+    row = report.table("workload", "status")
+    row("W5", "not available (needs full-batch L-BFGS, issue #4)")
+    print("W5: not available (needs full-batch L-BFGS, issue #4)", flush=True)
+    report.save()
+
+
+def _import_seconds(module: str) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    proc = subprocess.run([sys.executable, "-c", code], env=_ORIGINAL_ENV, capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
+    if proc.returncode != 0:
+        raise RuntimeError(f"import {module} failed: {proc.stderr.strip()[-1000:]}")
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def extension_files() -> List[str]:
+    """The eigennet extension modules (_core*.so) in every directory of the package (editable installs
+    keep them apart from the sources)."""
+    files = set()
+    for directory in list(getattr(en, "__path__", [])) + [os.path.dirname(en.__file__)]:
+        files.update(os.path.realpath(p) for p in glob.glob(os.path.join(directory, "_core*.so")))
+        files.update(os.path.realpath(p) for p in glob.glob(os.path.join(directory, "_core*.pyd")))
+    return sorted(files)
+
+
+def section_footprint(report: Report, s: Settings) -> None:
+    report.text("", "## W6 footprint")
+
+    # import time: a fresh interpreter per measurement, one discarded warm-up round (warm file cache)
+    modules = ["eigennet"] + (["torch"] if torch is not None else []) + ["numpy"]
+    times: Dict[str, List[float]] = {m: [] for m in modules}
+    for i in range(s.import_repeats + 1):
+        for m in modules:
+            t = _import_seconds(m)
+            if i:
+                times[m].append(t)
+    report.text("", f"Import wall time, measured inside a fresh interpreter (median of {s.import_repeats}, "
+                    "warm file cache); `import eigennet` includes NumPy's import.")
+    row = report.table("import", "ms median (min-max)", "peer / eigennet")
+    ours = statistics.median(times["eigennet"])
+    for m, t in times.items():
+        ratio = "—" if m == "eigennet" else f"{statistics.median(t) / ours:.2f}x"
+        row(f"import {m}", stats(t, 1e3, ",.0f"), ratio)
+    report.save()
+
+    # sizes
+    row = report.table("artifact", "size")
+    files = extension_files()
+    for path in files:
+        row(f"extension {os.path.basename(path)}", f"{os.path.getsize(path) / 2**20:.2f} MiB")
+    row(f"installed extension total ({len(files)} file(s) in {', '.join(sorted({os.path.dirname(f) for f in files}))})",
+        f"{sum(os.path.getsize(f) for f in files) / 2**20:.2f} MiB")
+    if s.wheel:
+        row(f"wheel {os.path.basename(s.wheel)}", f"{os.path.getsize(s.wheel) / 2**20:.2f} MiB")
+    if s.measure_build:
+        seconds, wheel = measure_build()
+        row("`pip wheel . --no-deps` (clean build dir, with build isolation)", f"{seconds:.0f} s" if seconds else "failed")
+        if wheel:
+            row(f"built wheel {os.path.basename(wheel)}", f"{os.path.getsize(wheel) / 2**20:.2f} MiB")
+    report.save()
+
+    # peak RSS while training one W1 epoch, each library alone
+    report.text("", f"Resident memory training one W1 epoch ({s.w1_samples:,} samples, batch 128, 1 thread), "
+                    "each library alone in a fresh process; setup = VmRSS after imports, data and model creation; "
+                    "peak = VmHWM, the process's resident high-water mark (getrusage's ru_maxrss is not used: "
+                    "Linux carries it over from the parent through fork + exec, so it reports the benchmark "
+                    "process's own peak).")
+    row = report.table("library", "RSS after setup (MiB)", "peak RSS (MiB)", "peak - setup (MiB)", "peer / eigennet (peak)", "peer / eigennet (peak - setup)")
+    results = {fw: run_worker({"framework": fw, "threads": 1, "samples": s.w1_samples, "epochs": 1})
+               for fw in (["eigennet"] + (["pytorch"] if torch is not None else []))}
+    base = results["eigennet"]
+    for fw, r in results.items():
+        grow, base_grow = r["peak_kb"] - r["rss_setup_kb"], base["peak_kb"] - base["rss_setup_kb"]
+        ratios = ("—", "—") if fw == "eigennet" else (
+            f"{r['peak_kb'] / base['peak_kb']:.2f}x", f"{grow / base_grow:.2f}x" if base_grow > 0 else "—")
+        row(fw, f"{r['rss_setup_kb'] / 1024:,.0f}", f"{r['peak_kb'] / 1024:,.0f}", f"{grow / 1024:,.0f}", *ratios)
+    data_mib = s.w1_samples * 784 * 4 / 2**20
+    report.text("", f"(The W1 features alone are {data_mib:,.0f} MiB.)")
+    report.save()
+
+
+def measure_build() -> Tuple[Optional[float], Optional[str]]:
+    """Seconds of `pip wheel . --no-deps` with a fresh build directory, and the wheel (kept in
+    $TMPDIR/eigennet-benchmark-wheel); (None, None) if the build fails."""
+    out = tempfile.mkdtemp(prefix="eigennet-wheel-")
+    keep = os.path.join(tempfile.gettempdir(), "eigennet-benchmark-wheel")
+    try:
+        cmd = [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", out,
+               f"--config-settings=build-dir={os.path.join(out, 'build')}"]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=REPO, env=_ORIGINAL_ENV, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            print(f"pip wheel failed: {proc.stderr.strip()[-2000:]}", file=sys.stderr)
+            return None, None
+        wheels = glob.glob(os.path.join(out, "eigennet-*.whl"))
+        if not wheels:
+            return seconds, None
+        os.makedirs(keep, exist_ok=True)
+        wheel = shutil.copy(wheels[0], keep)
+        return seconds, wheel
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def section_stability(report: Report, s: Settings) -> None:
+    widths, act, out, batch, _ = WORKLOADS["W1"]
+    X, y = make_data(widths, out, s.w1_samples)
+    report.text("", "## W7 stability", "",
+                f"Five consecutive W1 epochs on one model ({s.w1_samples:,} samples, batch 128, 1 thread, "
+                "interleaved eigennet / PyTorch, no warm-up): samples/s per epoch.")
+    set_threads(1)
+    runners = {"eigennet": eigennet_trainer(widths, act, out, batch, X, y)}
+    if torch is not None:
+        runners["pytorch eager"] = torch_trainer(widths, act, out, batch, X, y, fused=False)
+    rates = {k: [len(X) / t for t in v] for k, v in interleaved(runners, 5, warmup=False).items()}
+    row = report.table("library", *[f"epoch {i}" for i in range(1, 6)], "epoch5 / epoch1", "eigennet / peer (median)")
+    ours = statistics.median(rates["eigennet"])
+    for name, r in rates.items():
+        ratio = "—" if name == "eigennet" else f"{ours / statistics.median(r):.2f}x"
+        row(name, *[f"{v:,.0f}" for v in r], f"{r[-1] / r[0]:.2f}", ratio)
+    report.save()
+
+    # contention: 2 threads with one busy loop, relative to 1 thread without it
+    report.text("", f"W1 under contention ({s.w1_samples:,} samples, {s.contention_repeats} repeat(s)): each repeat "
+                    "measures 1 and 2 threads, then 2 threads with one `python -c \"while True: pass\"` process "
+                    "running (samples/s). 'shared process' = this process (interleaved; its OpenMP "
+                    "runtime is described in the header); 'alone' = the library alone in a fresh process with its own defaults "
+                    "(short warm-up fit first). '2t busy / 1t' pairs the runs of one repeat.")
+    row = report.table("library", "process", "1 thread", "2 threads", "2 threads + busy loop",
+                       "2t / 1t", "2t busy / 1t: median (worst)", "eigennet / peer (2t busy)")
+    shared: Dict[str, Dict[str, List[float]]] = {k: {"1": [], "2": [], "busy": []} for k in runners}
+    for threads in (1, 2):  # warm-up at both thread counts
+        set_threads(threads)
+        for run in runners.values():
+            run()
+    for _ in range(s.contention_repeats):
+        for threads in (1, 2):
+            set_threads(threads)
+            for name, t in interleaved(runners, 1, warmup=False).items():
+                shared[name][str(threads)].append(len(X) / t[0])
+        with busy_loop():
+            for name, t in interleaved(runners, 1, warmup=False).items():
+                shared[name]["busy"].append(len(X) / t[0])
+    alone: Dict[str, Dict[str, List[float]]] = {}
+    policies: Dict[str, Optional[str]] = {}
+    for fw in (["eigennet"] + (["pytorch"] if torch is not None else [])):
+        alone[fw] = {"1": [], "2": [], "busy": []}
+        for _ in range(s.contention_repeats):
+            for threads in (1, 2):
+                r = run_worker({"framework": fw, "threads": threads, "samples": s.w1_samples, "warmup": True})
+                alone[fw][str(threads)].append(r["rates"][0])
+            with busy_loop():
+                r = run_worker({"framework": fw, "threads": 2, "samples": s.w1_samples, "warmup": True})
+            alone[fw]["busy"].append(r["rates"][0])
+            policies[fw] = r["omp_wait_policy"]
+    groups = [("shared", name, "shared process", v) for name, v in shared.items()]
+    groups += [("alone", "pytorch eager" if fw == "pytorch" else fw,
+                f"alone (OMP_WAIT_POLICY={policies[fw] or 'unset'})", v) for fw, v in alone.items()]
+    for kind, name, process, v in groups:
+        own = next(g[3] for g in groups if g[0] == kind and g[1] == "eigennet")
+        frac = [b / one for b, one in zip(v["busy"], v["1"])]
+        ratio = "—" if name == "eigennet" else f"{statistics.median(own['busy']) / statistics.median(v['busy']):.2f}x"
+        row(name, process, stats(v["1"]), stats(v["2"]), stats(v["busy"]),
+            f"{statistics.median(v['2']) / statistics.median(v['1']):.2f}",
+            f"{statistics.median(frac):.2f} ({min(frac):.2f})", ratio)
+    report.save()
+
+
+# ---------------------------------------------------------------------------- main
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats (a smoke test)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats of W1-W3 (and W7 contention)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
+    parser.add_argument("--wheel", default=None, help="a wheel file whose size W6 reports")
+    parser.add_argument("--measure-build", action="store_true", help="time `pip wheel . --no-deps` in W6 (slow)")
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: see worker_main
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(json.loads(args.worker))
+    only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if args.wheel and not os.path.isfile(args.wheel):
+        parser.error(f"--wheel: no such file {args.wheel}")
+
+    import_frameworks()
+    s = Settings(
+        quick=args.quick,
+        scale=0.03 if args.quick else 1.0,
+        repeats=args.repeats or (2 if args.quick else 5),
+        latency_calls=100 if args.quick else 2000,
+        import_repeats=2 if args.quick else 7,
+        w1_samples=1500 if args.quick else WORKLOADS["W1"][4],
+        contention_repeats=args.repeats or (1 if args.quick else 3),
+        wheel=args.wheel,
+        measure_build=args.measure_build,
+    )
+    report = Report(args.output)
+    header(report, s)
+    start = time.perf_counter()
+    for name, section in (("W1-W3", section_training), ("W4", section_latency), ("W5", section_lbfgs),
+                          ("W6", section_footprint), ("W7", section_stability)):
+        if name in only:
+            began = time.perf_counter()
+            section(report, s)
+            print(f"[{name} took {time.perf_counter() - began:.0f} s]", flush=True)
+    report.text("", f"Total benchmark time: {time.perf_counter() - start:.0f} s")
+    report.save()
     print(f"wrote {args.output}")
     return 0
 

@@ -327,6 +327,7 @@ template <typename T>
 void Network<T>::predict(ConstMatMap<T> X, MatMap<T> out) const {
   require(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
   require(out.rows() == output_dim() && out.cols() == X.cols(), "predict: output buffer has the wrong shape");
+  require(X.allFinite(), "X contains NaN or infinity");
   const Index n = X.cols();
   if (n == 0) return;
   const Index chunk = std::min(n, kPredictChunk);

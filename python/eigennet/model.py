@@ -116,6 +116,8 @@ class Sequential:
                 f"the last layer must carry a loss (an Output or LossLayer), got {type(layers[-1]).__name__}"
             )
         self.layers = layers
+        # Read on every predict call; computing it once keeps small predictions cheap.
+        self._output_config = layers[-1].get_config()
         self.updater = as_updater(updater)
         self.l1 = _check_regularization(l1, "l1")
         self.l2 = _check_regularization(l2, "l2")
@@ -175,11 +177,11 @@ class Sequential:
     # ------------------------------------------------------------------ task
     @property
     def loss_name(self) -> str:
-        return self.layers[-1].get_config()["loss"]["name"]
+        return self._output_config["loss"]["name"]
 
     @property
     def output_activation(self) -> str:
-        return self.layers[-1].get_config()["activation"]["name"]
+        return self._output_config["activation"]["name"]
 
     @property
     def n_outputs(self) -> int:
@@ -200,7 +202,12 @@ class Sequential:
         return self.loss_name in CLASSIFICATION
 
     # ------------------------------------------------------------------ data conversion
-    def _features(self, X: ArrayLike, name: str = "X") -> np.ndarray:
+    def _features(self, X: ArrayLike, name: str = "X", check_finite: bool = True) -> np.ndarray:
+        """X as a C-contiguous (n, input_dim) array of the model's dtype, validated. ``check_finite``
+        is off on the prediction path, where the core checks finiteness itself at less cost."""
+        if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2 and X.flags.c_contiguous
+                and X.shape[0] > 0 and X.shape[1] == self.input_dim and not check_finite):
+            return X  # already what the core reads without a copy
         array = _numeric_array(X, name)
         if array.ndim != 2:
             hint = " (use X.reshape(1, -1) for a single sample)" if array.ndim == 1 else ""
@@ -210,7 +217,7 @@ class Sequential:
         if self.input_dim is not None and array.shape[1] != self.input_dim:
             raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {self.input_dim}")
         array = np.ascontiguousarray(array, dtype=self._np_dtype)
-        if not np.isfinite(array).all():
+        if check_finite and not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinity")
         return array
 
@@ -325,7 +332,7 @@ class Sequential:
     def predict_output(self, X: ArrayLike) -> np.ndarray:
         """The raw output of the last layer, shape (n, n_outputs)."""
         net = self._network()
-        return net.predict(self._features(X))
+        return net.predict(self._features(X, check_finite=False))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n, n_classes); for a single sigmoid output, (n, 2) as [1 - p, p]."""
@@ -333,7 +340,10 @@ class Sequential:
             raise TypeError(f"predict_proba needs a classifier; this model's loss is {self.loss_name}")
         out = self.predict_output(X)
         if self.task == "binary":
-            return np.hstack([1 - out, out])
+            proba = np.empty((out.shape[0], 2), dtype=out.dtype)
+            proba[:, 1] = out[:, 0]
+            np.subtract(1, out[:, 0], out=proba[:, 0])
+            return proba
         return out
 
     def predict(self, X: ArrayLike) -> np.ndarray:
