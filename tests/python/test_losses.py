@@ -18,6 +18,17 @@ import torch
 import torch.nn.functional as F
 
 import eigennet as en
+from labels import (  # tests/python is on sys.path
+    normal as _normal,
+    one_hot as _one_hot,
+    probabilities as _probabilities,
+    binary as _binary,
+    unit_interval as _unit_interval,
+    plus_minus_one as _plus_minus_one,
+    counts as _counts,
+    away_from_zero as _away_from_zero,
+    positive as _positive,
+)
 
 ACT = {
     "identity": lambda z: z,
@@ -95,50 +106,16 @@ def oracle_per_sample(loss, act, z, y, weights=None, eps=CLIP["float64"]):
 
 
 # ---------------------------------------------------------------------------- label generators
-def _normal(rng, n, k):
-    return rng.normal(size=(n, k))
-
-
-def _one_hot(rng, n, k):
-    return np.eye(k)[rng.integers(0, k, size=n)]
 
 
 def _class_index(rng, n, k):
     return rng.integers(0, k, size=n).astype(np.float64)
 
 
-def _probabilities(rng, n, k):
-    return rng.dirichlet(np.ones(k), size=n)
-
-
 def _sparse_probabilities(rng, n, k):
     p = rng.dirichlet(np.ones(k), size=n)
     p[:, 0] = 0.0  # a zero label: its KL term must be 0, not 0 * log 0
     return p / p.sum(1, keepdims=True)
-
-
-def _binary(rng, n, k):
-    return rng.integers(0, 2, size=(n, k)).astype(np.float64)
-
-
-def _unit_interval(rng, n, k):
-    return rng.uniform(0, 1, size=(n, k))
-
-
-def _plus_minus_one(rng, n, k):
-    return rng.choice([-1.0, 1.0], size=(n, k))
-
-
-def _counts(rng, n, k):
-    return rng.poisson(2.0, size=(n, k)).astype(np.float64)
-
-
-def _away_from_zero(rng, n, k):
-    return rng.choice([-1.0, 1.0], size=(n, k)) * rng.uniform(0.5, 2.0, size=(n, k))
-
-
-def _positive(rng, n, k):
-    return rng.uniform(0.0, 3.0, size=(n, k))
 
 
 # (loss, output activation, label generator): each loss with the activations it is meant for.
