@@ -55,6 +55,14 @@ class LayerIndexError(IndexError, ValueError):
     """A layer index out of range (an IndexError that is also a ValueError, like other bad arguments)."""
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """np.isfinite(array).all() in slices of about a million elements, so that checking a large
+    training set does not allocate a boolean copy of it."""
+    flat = array.reshape(-1) if array.flags.c_contiguous else array.ravel()
+    step = 1 << 20
+    return all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))
+
+
 class History:
     """Per-epoch metrics recorded by :meth:`Sequential.fit` (``history["loss"]``, ``history["val_loss"]``, ...)."""
 
@@ -217,7 +225,7 @@ class Sequential:
         if self.input_dim is not None and array.shape[1] != self.input_dim:
             raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {self.input_dim}")
         array = np.ascontiguousarray(array, dtype=self._np_dtype)
-        if check_finite and not np.isfinite(array).all():
+        if check_finite and not _all_finite(array):
             raise ValueError(f"{name} contains NaN or infinity")
         return array
 
@@ -229,7 +237,7 @@ class Sequential:
             raise ValueError(f"{name} must be 1-D or 2-D, got shape {array.shape}")
         if array.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} samples but {name} has {array.shape[0]}")
-        if not np.isfinite(array.astype(np.float64, copy=False)).all():
+        if array.dtype.kind == "f" and not _all_finite(array):
             raise ValueError(f"{name} contains NaN or infinity")
         if loss in ("MCXENT", "NEGATIVELOGLIKELIHOOD", "SPARSE_MCXENT") and (
             array.ndim == 1 or (array.ndim == 2 and array.shape[1] == 1 and n_out > 1)

@@ -29,6 +29,26 @@ class MySquare final : public Activation<double> {
   }
 };
 
+// Per-sample loss sum_i (a_i - y_i)^4, written against the public Loss interface.
+class MyQuartic final : public Loss<double> {
+ public:
+  std::string name() const override { return "MYQUARTIC"; }
+  std::unique_ptr<Loss<double>> clone() const override { return std::make_unique<MyQuartic>(*this); }
+
+ protected:
+  void sample_losses(ConstMatMap<double>, ConstMatMap<double> a, ConstMatMap<double> y, const Activation<double>&,
+                     Eigen::Ref<Vector<double>> out) const override {
+    out = (a - y).array().pow(4).colwise().sum().transpose();
+  }
+  double total_loss(ConstMatMap<double>, ConstMatMap<double> a, ConstMatMap<double> y,
+                    const Activation<double>&) const override {
+    return (a - y).array().pow(4).sum();
+  }
+  void output_gradient(ConstMatMap<double> a, ConstMatMap<double> y, MatMap<double> da) const override {
+    da.array() = 4.0 * (a - y).array().cube();
+  }
+};
+
 Json mlp_config(const std::string& hidden, const std::string& output, const std::string& loss, int n_out,
                 double l2 = 0.0, double l1 = 0.0, bool regularize_bias = false) {
   Json cfg = Json::object();
@@ -154,6 +174,28 @@ TEST_CASE(custom_cpp_activation_registered_by_name) {
   auto loaded = load_network<double>(dir.file("square.enet"));
   CHECK(loaded->config() == net.config());
   CHECK(helpers::same_bits(Vector<double>(loaded->params()), Vector<double>(net.params())));
+}
+
+TEST_CASE(custom_cpp_loss_registered_by_name) {
+  Json cfg = mlp_config("tanh", "identity", "myquartic", 2, 0.01);
+  if (!loss_registry<double>().contains("MYQUARTIC"))
+    CHECK_THROWS(Network<double>{cfg}, std::invalid_argument, "unknown loss \"myquartic\"");
+  loss_registry<double>().add("MYQUARTIC", [](const Json&) { return std::make_unique<MyQuartic>(); });
+  Network<double> net(cfg);
+  CHECK_EQ(net.config().at("layers").as_array()[1].at("loss").at("name").as_string(), std::string("MYQUARTIC"));
+
+  // The score is the batch mean of its per-sample losses, plus the penalty.
+  Json plain = mlp_config("tanh", "identity", "myquartic", 2);
+  Network<double> unregularized(plain);
+  Rng data_rng(5);
+  const Matrix<double> X = uniform_matrix<double>(4, 6, data_rng, -1.0, 1.0);
+  const Matrix<double> Y = uniform_matrix<double>(2, 6, data_rng, -1.0, 1.0);
+  const Matrix<double> out = helpers::predict(unregularized, X);
+  const double expected = (out - Y).array().pow(4).sum() / 6.0;
+  CHECK_NEAR(unregularized.score(ConstMatMap<double>(X.data(), 4, 6), ConstMatMap<double>(Y.data(), 2, 6)), expected,
+             1e-12);
+
+  expect_gradients_match(cfg, "myquartic", "tanh -> identity/myquartic (C++ custom loss), l2");
 }
 
 TEST_CASE(xor_trains_to_full_accuracy) {
