@@ -320,6 +320,15 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
   bind_network<float>(m, "NetworkF32");
   bind_network<double>(m, "NetworkF64");
 
+  m.def("build_info", [] {
+    py::dict info;
+    info["eigen_version"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                            std::to_string(EIGEN_MINOR_VERSION);
+    info["simd"] = std::string(Eigen::SimdInstructionSetsInUse());
+    info["openmp"] = has_openmp();
+    info["compiler"] = std::string(__VERSION__);
+    return info;
+  });
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
   m.def("has_openmp", &has_openmp);

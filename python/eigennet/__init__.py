@@ -32,6 +32,13 @@ def set_num_threads(n: int) -> None:
     _core.set_num_threads(n)
 
 
+def build_info() -> dict:
+    """How this eigennet was built and runs: the instruction-set level loaded ("avx512", "avx2" or
+    "generic"), the SIMD sets Eigen uses, Eigen's version, OpenMP, the compiler, the thread count."""
+    info = {"isa": _core.ISA, **_core.build_info(), "num_threads": _core.get_num_threads(), "version": __version__}
+    return info
+
+
 def get_num_threads() -> int:
     """Number of threads used for matrix products."""
     return _core.get_num_threads()
@@ -46,5 +53,5 @@ __all__ = [
     "Constant", "Normal", "Uniform",
     "Updater", "SGD", "Nesterovs", "AdaGrad", "RMSProp", "AdaDelta", "Adam", "AdaMax", "Nadam", "AMSGrad", "NoOp",
     "load_digits", "load_iris", "train_test_split",
-    "set_num_threads", "get_num_threads",
+    "set_num_threads", "get_num_threads", "build_info",
 ]

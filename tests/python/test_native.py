@@ -125,3 +125,17 @@ def test_same_threads_bit_identical_and_other_thread_counts_within_rounding():
     two = _train(2)
     np.testing.assert_array_equal(two, _train(2))
     np.testing.assert_allclose(two, one, rtol=1e-9, atol=1e-12)
+
+
+def test_build_info_reports_the_loaded_level():
+    info = en.build_info()
+    assert info["isa"] == _core.ISA
+    assert info["num_threads"] == en.get_num_threads()
+    assert info["eigen_version"].startswith("3.")
+    assert isinstance(info["openmp"], bool)
+    if info["isa"] == "avx512":
+        assert "AVX512" in info["simd"]
+    elif info["isa"] == "avx2":
+        assert "AVX2" in info["simd"] and "AVX512" not in info["simd"]
+    else:
+        assert "AVX" not in info["simd"]
