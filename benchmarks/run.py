@@ -445,8 +445,15 @@ class Report:
         return row
 
     def save(self) -> None:
+        # The design choices and their measurements (benchmarks/CHOICES.md) close every report, so a
+        # new run keeps them.
+        choices = os.path.join(os.path.dirname(os.path.abspath(__file__)), "CHOICES.md")
+        tail = ""
+        if os.path.exists(choices):
+            with open(choices, encoding="utf-8") as f:
+                tail = "\n" + f.read()
         with open(self.path, "w", encoding="utf-8") as f:
-            f.write("\n".join(self.lines) + "\n")
+            f.write("\n".join(self.lines) + "\n" + tail)
 
 
 @dataclasses.dataclass
