@@ -21,7 +21,7 @@ template <typename T>
 T checked_param(const Json& config, const char* key, double fallback, const char* owner) {
   const double value = config.number_or(key, fallback);
   // Checked after the conversion too: 1e300 is a finite double but overflows float.
-  require(std::isfinite(value) && std::isfinite(static_cast<T>(value)),
+  EIGENNET_REQUIRE(std::isfinite(value) && std::isfinite(static_cast<T>(value)),
           std::string(owner) + ": " + key + " must be finite in the model's precision, got " + std::to_string(value));
   return static_cast<T>(value);
 }
@@ -107,7 +107,7 @@ class RRelu final : public ActivationBase<T, RRelu<T>> {
  public:
   explicit RRelu(const Json& c)
       : lower_(checked_param<T>(c, "lower", 1.0 / 8.0, "RRELU")), upper_(checked_param<T>(c, "upper", 1.0 / 3.0, "RRELU")) {
-    require(lower_ >= T(0) && lower_ <= upper_, "RRELU: need 0 <= lower <= upper");
+    EIGENNET_REQUIRE(lower_ >= T(0) && lower_ <= upper_, "RRELU: need 0 <= lower <= upper");
   }
   std::string name() const override { return "RRELU"; }
   Json config() const override {
@@ -324,7 +324,7 @@ class Gelu final : public ActivationBase<T, Gelu<T>> {
  public:
   explicit Gelu(const Json& c) {
     const std::string mode = c.string_or("approximate", "none");
-    require(mode == "none" || mode == "tanh", "GELU: approximate must be \"none\" or \"tanh\", got \"" + mode + "\"");
+    EIGENNET_REQUIRE(mode == "none" || mode == "tanh", "GELU: approximate must be \"none\" or \"tanh\", got \"" + mode + "\"");
     tanh_form_ = mode == "tanh";
   }
   std::string name() const override { return "GELU"; }

@@ -18,7 +18,7 @@ const std::vector<std::string>& scheme_names() {
 
 double finite_field(const Json& spec, const char* key, double fallback) {
   const double v = spec.number_or(key, fallback);
-  require(std::isfinite(v), std::string("weight init: ") + key + " must be finite");
+  EIGENNET_REQUIRE(std::isfinite(v), std::string("weight init: ") + key + " must be finite");
   return v;
 }
 }  // namespace
@@ -36,17 +36,17 @@ Json canonical_weight_init(const Json& spec) {
   out.set("name", scheme);
   if (scheme == "CONSTANT") out.set("value", finite_field(spec.is_object() ? spec : Json::object(), "value", 0.0));
   if (scheme == "DISTRIBUTION") {
-    require(spec.is_object(), "weight init DISTRIBUTION needs {\"distribution\": \"normal\"|\"uniform\", ...}");
+    EIGENNET_REQUIRE(spec.is_object(), "weight init DISTRIBUTION needs {\"distribution\": \"normal\"|\"uniform\", ...}");
     const std::string kind = spec.string_or("distribution", "normal");
     out.set("distribution", kind);
     if (kind == "normal") {
       const double stddev = finite_field(spec, "std", 1.0);
-      require(stddev >= 0, "weight init: std must be >= 0");
+      EIGENNET_REQUIRE(stddev >= 0, "weight init: std must be >= 0");
       out.set("mean", finite_field(spec, "mean", 0.0));
       out.set("std", stddev);
     } else if (kind == "uniform") {
       const double lower = finite_field(spec, "lower", -1.0), upper = finite_field(spec, "upper", 1.0);
-      require(lower <= upper, "weight init: need lower <= upper");
+      EIGENNET_REQUIRE(lower <= upper, "weight init: need lower <= upper");
       out.set("lower", lower);
       out.set("upper", upper);
     } else {

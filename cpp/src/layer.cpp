@@ -37,7 +37,7 @@ constexpr Index kMaxWidth = Index(1) << 31;
 
 Index read_width(const Json& config, const char* key, const std::string& where) {
   const std::int64_t n = config.at(key).as_int(where + " " + key);
-  require(n >= 1 && n <= kMaxWidth, where + ": " + key + " must be in [1, 2^31], got " + std::to_string(n));
+  EIGENNET_REQUIRE(n >= 1 && n <= kMaxWidth, where + ": " + key + " must be in [1, 2^31], got " + std::to_string(n));
   return static_cast<Index>(n);
 }
 
@@ -48,7 +48,7 @@ class Dense : public Layer<T> {
   Dense(const Json& config, Index n_in, const std::string& where) {
     this->n_in_ = n_in;
     this->n_out_ = read_width(config, "n_out", where);
-    require(this->n_in_ <= kMaxWidth / 1 && this->n_in_ * this->n_out_ <= (Index(1) << 34),
+    EIGENNET_REQUIRE(this->n_in_ <= kMaxWidth / 1 && this->n_in_ * this->n_out_ <= (Index(1) << 34),
             where + ": " + std::to_string(this->n_in_) + " x " + std::to_string(this->n_out_) +
                 " weights is more than this library allows (2^34)");
     has_bias_ = config.bool_or("has_bias", true);
@@ -58,7 +58,7 @@ class Dense : public Layer<T> {
                                              ? config.at("weight_init")
                                              : default_init);
     bias_init_ = config.number_or("bias_init", 0.0);
-    require(std::isfinite(bias_init_), where + ": bias_init must be finite");
+    EIGENNET_REQUIRE(std::isfinite(bias_init_), where + ": bias_init must be finite");
   }
 
   std::string type() const override { return "Dense"; }
@@ -131,7 +131,7 @@ class Dense : public Layer<T> {
   }
 
   void linear(ConstMatMap<T> in, MatMap<T> z) const {
-    require(in.rows() == this->n_in_, "Dense: input has " + std::to_string(in.rows()) + " features, expected " +
+    EIGENNET_REQUIRE(in.rows() == this->n_in_, "Dense: input has " + std::to_string(in.rows()) + " features, expected " +
                                           std::to_string(this->n_in_));
     select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
     z.noalias() = weights() * in;
@@ -163,7 +163,7 @@ template <typename T>
 class Output final : public Dense<T> {
  public:
   Output(const Json& config, Index n_in, const std::string& where) : Dense<T>(config, n_in, where) {
-    require(config.contains("loss"), where + ": Output layer needs a loss");
+    EIGENNET_REQUIRE(config.contains("loss"), where + ": Output layer needs a loss");
     loss_ = make_loss<T>(config.at("loss"));
   }
   std::string type() const override { return "Output"; }
@@ -234,7 +234,7 @@ template <typename T>
 class LossLayer final : public ActivationLayer<T> {
  public:
   LossLayer(const Json& config, Index n_in, const std::string& where) : ActivationLayer<T>(config, n_in) {
-    require(config.contains("loss"), where + ": Loss layer needs a loss");
+    EIGENNET_REQUIRE(config.contains("loss"), where + ": Loss layer needs a loss");
     loss_ = make_loss<T>(config.at("loss"));
   }
   std::string type() const override { return "Loss"; }

@@ -21,9 +21,9 @@ Json Loss<T>::config() const {
 
 template <typename T>
 void Loss<T>::check_labels(ConstMatMap<T> labels, Index n_out) const {
-  require(labels.rows() == label_rows(n_out), "loss " + name() + ": labels have " + std::to_string(labels.rows()) +
+  EIGENNET_REQUIRE(labels.rows() == label_rows(n_out), "loss " + name() + ": labels have " + std::to_string(labels.rows()) +
                                                   " columns, expected " + std::to_string(label_rows(n_out)));
-  require(weights_.size() == 0 || weights_.size() == n_out,
+  EIGENNET_REQUIRE(weights_.size() == 0 || weights_.size() == n_out,
           "loss " + name() + ": " + std::to_string(weights_.size()) + " output weights for " + std::to_string(n_out) +
               " outputs");
 }
@@ -55,12 +55,12 @@ std::unique_ptr<Loss<T>> make_loss(const Json& config) {
   auto loss = loss_registry<T>().create(config);
   if (config.is_object()) {
     if (const Json* w = config.find("weights"); w && !w->is_null()) {
-      require(loss->supports_output_weights(), "loss " + loss->name() + " does not take per-output weights");
+      EIGENNET_REQUIRE(loss->supports_output_weights(), "loss " + loss->name() + " does not take per-output weights");
       const auto& items = w->as_array("loss weights");
       Vector<T> weights(static_cast<Index>(items.size()));
       for (std::size_t i = 0; i < items.size(); ++i) {
         const double value = items[i].as_number("loss weight");
-        require(std::isfinite(value) && value >= 0, "loss weights must be finite and non-negative");
+        EIGENNET_REQUIRE(std::isfinite(value) && value >= 0, "loss weights must be finite and non-negative");
         weights[static_cast<Index>(i)] = static_cast<T>(value);
       }
       loss->set_weights(std::move(weights));

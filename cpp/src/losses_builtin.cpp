@@ -185,7 +185,7 @@ class SparseMcXent final : public Loss<T> {
     Loss<T>::check_labels(labels, n_out);
     for (Index j = 0; j < labels.cols(); ++j) {
       const T c = labels(0, j);
-      require(c >= T(0) && c < static_cast<T>(n_out) && c == std::floor(c),
+      EIGENNET_REQUIRE(c >= T(0) && c < static_cast<T>(n_out) && c == std::floor(c),
               "SPARSE_MCXENT: label " + std::to_string(static_cast<double>(c)) + " of sample " + std::to_string(j) +
                   " is not a class index in [0, " + std::to_string(n_out) + ")");
     }

@@ -12,7 +12,7 @@ namespace {
 
 double regularization_field(const Json& config, const char* key) {
   const double v = config.number_or(key, 0.0);
-  require(std::isfinite(v) && v >= 0, std::string("network: ") + key + " must be finite and >= 0, got " + std::to_string(v));
+  EIGENNET_REQUIRE(std::isfinite(v) && v >= 0, std::string("network: ") + key + " must be finite and >= 0, got " + std::to_string(v));
   return v;
 }
 
@@ -21,7 +21,7 @@ class TrainingGuard {
  public:
   explicit TrainingGuard(std::atomic<bool>& flag) : flag_(flag) {
     bool expected = false;
-    require(flag_.compare_exchange_strong(expected, true),
+    EIGENNET_REQUIRE(flag_.compare_exchange_strong(expected, true),
             "network is already being trained in another thread; concurrent fit on one model is not supported");
   }
   ~TrainingGuard() { flag_.store(false); }
@@ -36,12 +36,12 @@ constexpr Index kPredictChunk = 1024;
 
 template <typename T>
 Network<T>::Network(const Json& config) {
-  require(config.is_object(), "network config must be a JSON object");
+  EIGENNET_REQUIRE(config.is_object(), "network config must be a JSON object");
   const std::int64_t input_dim = config.at("input_dim").as_int("input_dim");
-  require(input_dim >= 1 && input_dim <= (std::int64_t(1) << 31), "input_dim must be in [1, 2^31], got " + std::to_string(input_dim));
+  EIGENNET_REQUIRE(input_dim >= 1 && input_dim <= (std::int64_t(1) << 31), "input_dim must be in [1, 2^31], got " + std::to_string(input_dim));
   input_dim_ = static_cast<Index>(input_dim);
   const auto& layer_configs = config.at("layers").as_array("layers");
-  require(!layer_configs.empty(), "network needs at least one layer");
+  EIGENNET_REQUIRE(!layer_configs.empty(), "network needs at least one layer");
 
   Json canonical = config;
   Json canonical_layers = Json::array();
@@ -50,11 +50,11 @@ Network<T>::Network(const Json& config) {
   for (std::size_t i = 0; i < layer_configs.size(); ++i) {
     const Json& lc = layer_configs[i];
     if (const Json* declared = lc.find("n_in"); declared && !declared->is_null())
-      require(declared->as_int("n_in") == n_in, "layer " + std::to_string(i) + ": declared n_in " +
+      EIGENNET_REQUIRE(declared->as_int("n_in") == n_in, "layer " + std::to_string(i) + ": declared n_in " +
                                                     std::to_string(declared->as_int()) + " but the previous layer gives " +
                                                     std::to_string(n_in));
     auto layer = make_layer<T>(lc, n_in, i);
-    require(layer->loss() == nullptr || i + 1 == layer_configs.size(),
+    EIGENNET_REQUIRE(layer->loss() == nullptr || i + 1 == layer_configs.size(),
             "layer " + std::to_string(i) + " (" + layer->type() + ") has a loss but is not the last layer");
     for (const auto& p : layer->param_info())
       locations_.push_back({i, p.name, offset + p.offset, p.rows, p.cols, p.is_bias});
@@ -80,7 +80,7 @@ Network<T>::Network(const Json& config) {
     if (!loc.is_bias || regularize_bias_) regularized_.emplace_back(loc.offset, loc.rows * loc.cols);
 
   const double seed = config.number_or("seed", 0.0);
-  require(seed >= 0 && seed == std::floor(seed) && seed < 9.007199254740992e15, "seed must be a non-negative integer");
+  EIGENNET_REQUIRE(seed >= 0 && seed == std::floor(seed) && seed < 9.007199254740992e15, "seed must be a non-negative integer");
   rng_.reseed(static_cast<std::uint64_t>(seed));
   for (auto& layer : layers_) layer->init(rng_);
 
@@ -116,13 +116,13 @@ void Network<T>::set_updater(const Json& config) {
 template <typename T>
 Index Network<T>::label_rows() const {
   const Loss<T>* loss = layers_.back()->loss();
-  require(loss != nullptr, "the last layer (" + layers_.back()->type() + ") has no loss; use an Output or Loss layer");
+  EIGENNET_REQUIRE(loss != nullptr, "the last layer (" + layers_.back()->type() + ") has no loss; use an Output or Loss layer");
   return loss->label_rows(output_dim());
 }
 
 template <typename T>
 const ParamLocation& Network<T>::find_param(std::size_t layer, const std::string& name) const {
-  require(layer < layers_.size(), "layer index " + std::to_string(layer) + " out of range: the network has " +
+  EIGENNET_REQUIRE(layer < layers_.size(), "layer index " + std::to_string(layer) + " out of range: the network has " +
                                       std::to_string(layers_.size()) + " layers");
   std::string available;
   for (const auto& loc : locations_) {
@@ -205,13 +205,13 @@ void Network<T>::add_regularization_gradient() {
 
 template <typename T>
 void Network<T>::check_data(ConstMatMap<T> X, ConstMatMap<T> Y) const {
-  require(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
-  require(X.cols() > 0, "X has no samples");
-  require(Y.cols() == X.cols(), "X has " + std::to_string(X.cols()) + " samples but y has " + std::to_string(Y.cols()));
-  require(X.allFinite(), "X contains NaN or infinity");
-  require(Y.allFinite(), "y contains NaN or infinity");
+  EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
+  EIGENNET_REQUIRE(X.cols() > 0, "X has no samples");
+  EIGENNET_REQUIRE(Y.cols() == X.cols(), "X has " + std::to_string(X.cols()) + " samples but y has " + std::to_string(Y.cols()));
+  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(Y.allFinite(), "y contains NaN or infinity");
   const Loss<T>* loss = layers_.back()->loss();
-  require(loss != nullptr, "the last layer (" + layers_.back()->type() + ") has no loss; use an Output or Loss layer");
+  EIGENNET_REQUIRE(loss != nullptr, "the last layer (" + layers_.back()->type() + ") has no loss; use an Output or Loss layer");
   loss->check_labels(Y, output_dim());
 }
 
@@ -234,7 +234,7 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
                         const std::function<bool()>& should_stop) {
   TrainingGuard guard(training_);
   check_data(X, Y);
-  require(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
+  EIGENNET_REQUIRE(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
   FlushDenormals flush;
   const Index n = X.cols();
   const Index batch = std::min(batch_size, n);
@@ -310,7 +310,7 @@ template <typename T>
 void Network<T>::score_per_sample(ConstMatMap<T> X, ConstMatMap<T> Y, Eigen::Ref<Vector<T>> out) {
   TrainingGuard guard(training_);
   check_data(X, Y);
-  require(out.size() == X.cols(), "score_per_sample: output has the wrong length");
+  EIGENNET_REQUIRE(out.size() == X.cols(), "score_per_sample: output has the wrong length");
   const Index n = X.cols();
   const Index chunk = std::min(n, kPredictChunk);
   reserve(chunk);
@@ -325,9 +325,9 @@ void Network<T>::score_per_sample(ConstMatMap<T> X, ConstMatMap<T> Y, Eigen::Ref
 
 template <typename T>
 void Network<T>::predict(ConstMatMap<T> X, MatMap<T> out) const {
-  require(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
-  require(out.rows() == output_dim() && out.cols() == X.cols(), "predict: output buffer has the wrong shape");
-  require(X.allFinite(), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
+  EIGENNET_REQUIRE(out.rows() == output_dim() && out.cols() == X.cols(), "predict: output buffer has the wrong shape");
+  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
   const Index n = X.cols();
   if (n == 0) return;
   const Index chunk = std::min(n, kPredictChunk);

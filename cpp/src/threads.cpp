@@ -32,7 +32,7 @@ std::atomic<int>& thread_setting() {
 }  // namespace
 
 void set_num_threads(int n) {
-  require(n >= 1, "set_num_threads: need at least 1 thread, got " + std::to_string(n));
+  EIGENNET_REQUIRE(n >= 1, "set_num_threads: need at least 1 thread, got " + std::to_string(n));
   thread_setting().store(n);
 }
 

@@ -53,7 +53,7 @@ class Hyper {
     used_.push_back(key);
     const double v = config_.number_or(key, fallback);
     const bool above = low_open ? v > low : v >= low;
-    require(std::isfinite(v) && above && v <= high,
+    EIGENNET_REQUIRE(std::isfinite(v) && above && v <= high,
             owner_ + ": " + key + "=" + format_number(v) + " is out of range " + (low_open ? "(" : "[") +
                 format_number(low) + ", " + (std::isinf(high) ? "inf)" : format_number(high) + "]"));
     return v;

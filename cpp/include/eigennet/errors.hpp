@@ -20,8 +20,12 @@ class Interrupted : public std::runtime_error {
 
 [[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-inline void require(bool condition, const std::string& message) {
-  if (!condition) fail(message);
-}
+// Throws std::invalid_argument with `message` unless `condition` holds. A macro, so that the
+// message (usually built with string concatenation) is only evaluated on failure: checks on the
+// training path must not allocate when they pass.
+#define EIGENNET_REQUIRE(condition, message) \
+  do {                                       \
+    if (!(condition)) ::eigennet::fail(message); \
+  } while (false)
 
 }  // namespace eigennet
