@@ -174,7 +174,11 @@ struct ParsedFile {
   std::string payload;  // the data section
 };
 
-ParsedFile parse_file(const std::string& path) {
+// What to read: the header alone answers read_model_header and model_dtype (Python asks for the
+// dtype before loading), so those need not read the data section too.
+enum class Sections { HeaderOnly, All };
+
+ParsedFile parse_file(const std::string& path, Sections sections = Sections::All) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FormatError("cannot open model file " + path);
   in.seekg(0, std::ios::end);
@@ -201,9 +205,11 @@ ParsedFile parse_file(const std::string& path) {
   }
   if (!header.is_object()) throw FormatError(path + ": header is not a JSON object");
   const std::size_t payload_size = static_cast<std::size_t>(file_size) - 8 - static_cast<std::size_t>(header_length);
-  parsed.payload.resize(payload_size);
-  in.read(parsed.payload.data(), static_cast<std::streamsize>(payload_size));
-  if (!in) throw FormatError(path + ": truncated data section");
+  if (sections == Sections::All) {
+    parsed.payload.resize(payload_size);
+    in.read(parsed.payload.data(), static_cast<std::streamsize>(payload_size));
+    if (!in) throw FormatError(path + ": truncated data section");
+  }
 
   parsed.header = Json::object();
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
@@ -423,7 +429,7 @@ std::unique_ptr<Network<T>> load_network(const std::string& path, Json* extra) {
 Json read_model_header(const std::string& path) {
   ParsedFile file;
   try {
-    file = parse_file(path);
+    file = parse_file(path, Sections::HeaderOnly);
   } catch (const FormatError& e) {
     throw FormatError(printable(e.what()));
   }
