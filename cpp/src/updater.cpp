@@ -13,6 +13,14 @@
 namespace eigennet {
 
 template <typename T>
+Json Updater<T>::config() const {
+  Json c = Json::object();
+  c.set("name", name());
+  for (const auto& [key, value] : hyperparameters_.as_object()) c.set(key, value);
+  return c;
+}
+
+template <typename T>
 void Updater<T>::initial_state(std::vector<Vector<T>>& state) const {
   for (auto& s : state) s.setZero();
 }
@@ -56,8 +64,11 @@ class Hyper {
     EIGENNET_REQUIRE(std::isfinite(v) && above && v <= high,
             owner_ + ": " + key + "=" + format_number(v) + " is out of range " + (low_open ? "(" : "[") +
                 format_number(low) + ", " + (std::isinf(high) ? "inf)" : format_number(high) + "]"));
+    values_.set(key, v);
     return v;
   }
+  // The hyperparameters read so far, in reading order: the updater's configuration.
+  const Json& values() const { return values_; }
   void check_no_extra() const {
     for (const auto& kv : config_.as_object()) {
       if (kv.first == "name") continue;
@@ -75,6 +86,7 @@ class Hyper {
   const Json& config_;
   std::string owner_;
   std::vector<std::string> used_;
+  Json values_ = Json::object();
 };
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -84,12 +96,6 @@ class Sgd final : public Updater<T> {
  public:
   explicit Sgd(Hyper& h) : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), {}) {}
   std::string name() const override { return "SGD"; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    c.set("learning_rate", this->learning_rate_);
-    return c;
-  }
 
  protected:
   void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override { p -= static_cast<T>(this->learning_rate_) * g; }
@@ -102,11 +108,6 @@ class NoOp final : public Updater<T> {
   std::string name() const override { return "NONE"; }
   bool has_learning_rate() const override { return false; }
   double learning_rate() const override { return 0.0; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    return c;
-  }
 
  protected:
   void apply(VecMap<T>, VecMap<T>, std::int64_t) override {}
@@ -118,13 +119,6 @@ class Nesterovs final : public Updater<T> {
   explicit Nesterovs(Hyper& h)
       : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"velocity"}), momentum_(h.get("momentum", 0.9, 0, 1)) {}
   std::string name() const override { return "NESTEROVS"; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    c.set("learning_rate", this->learning_rate_);
-    c.set("momentum", momentum_);
-    return c;
-  }
 
  protected:
   void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
@@ -144,13 +138,6 @@ class AdaGrad final : public Updater<T> {
   explicit AdaGrad(Hyper& h)
       : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"history"}), epsilon_(h.get("epsilon", 1e-6, 0, 1)) {}
   std::string name() const override { return "ADAGRAD"; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    c.set("learning_rate", this->learning_rate_);
-    c.set("epsilon", epsilon_);
-    return c;
-  }
 
  protected:
   void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
@@ -172,14 +159,6 @@ class RmsProp final : public Updater<T> {
         decay_(h.get("rms_decay", 0.95, 0, 1)),
         epsilon_(h.get("epsilon", 1e-8, 0, 1)) {}
   std::string name() const override { return "RMSPROP"; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    c.set("learning_rate", this->learning_rate_);
-    c.set("rms_decay", decay_);
-    c.set("epsilon", epsilon_);
-    return c;
-  }
 
  protected:
   void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
@@ -203,13 +182,6 @@ class AdaDelta final : public Updater<T> {
         epsilon_(h.get("epsilon", 1e-6, 0, 1, true)) {}
   std::string name() const override { return "ADADELTA"; }
   bool has_learning_rate() const override { return false; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name());
-    c.set("rho", rho_);
-    c.set("epsilon", epsilon_);
-    return c;
-  }
 
  protected:
   void apply(VecMap<T> p, VecMap<T> g, std::int64_t) override {
@@ -231,11 +203,6 @@ struct AdamHyper {
   double beta1, beta2, epsilon;
   explicit AdamHyper(Hyper& h)
       : beta1(h.get("beta1", 0.9, 0, 1)), beta2(h.get("beta2", 0.999, 0, 1)), epsilon(h.get("epsilon", 1e-8, 0, 1)) {}
-  void write(Json& c) const {
-    c.set("beta1", beta1);
-    c.set("beta2", beta2);
-    c.set("epsilon", epsilon);
-  }
 };
 
 template <typename T>
@@ -244,13 +211,6 @@ class AdamFamily : public Updater<T> {
   AdamFamily(Hyper& h, std::string name, std::vector<std::string> states)
       : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), std::move(states)), hyper_(h), name_(std::move(name)) {}
   std::string name() const override { return name_; }
-  Json config() const override {
-    Json c = Json::object();
-    c.set("name", name_);
-    c.set("learning_rate", this->learning_rate_);
-    hyper_.write(c);
-    return c;
-  }
 
  protected:
   AdamHyper hyper_;
@@ -371,6 +331,7 @@ std::unique_ptr<Updater<T>> make_updater(const Json& config) {
       Hyper hyper(object, kv.first);
       auto updater = kv.second(hyper);
       hyper.check_no_extra();
+      updater->hyperparameters_ = hyper.values();
       return updater;
     }
   }

@@ -26,12 +26,19 @@
 namespace eigennet {
 
 template <typename T>
+class Updater;
+template <typename T>
+std::unique_ptr<Updater<T>> make_updater(const Json& config);
+
+template <typename T>
 class Updater {
+  friend std::unique_ptr<Updater<T>> make_updater<T>(const Json& config);
+
  public:
   virtual ~Updater() = default;
   virtual std::string name() const = 0;
   // Hyperparameters by their Python keyword names, plus "name".
-  virtual Json config() const = 0;
+  Json config() const;
 
   // Sizes the state for n parameters (zeroing or seeding it as the formula says).
   void setup(Index n);
@@ -58,6 +65,7 @@ class Updater {
   virtual void apply(VecMap<T> params, VecMap<T> grads, std::int64_t t) = 0;
 
   double learning_rate_;
+  Json hyperparameters_ = Json::object();  // as read by make_updater, which sets it
   std::vector<std::string> state_names_;
   std::vector<Vector<T>> state_;
   std::int64_t iteration_ = 0;
