@@ -16,6 +16,16 @@ Index Layer<T>::num_params() const {
 }
 
 template <typename T>
+Json Layer<T>::common_config() const {
+  Json c = Json::object();
+  c.set("type", type());
+  c.set("n_in", n_in_);
+  c.set("n_out", n_out_);
+  if (const Activation<T>* f = activation()) c.set("activation", f->config());
+  return c;
+}
+
+template <typename T>
 T Layer<T>::score(ConstMatMap<T>, ConstMatMap<T>) const {
   fail(type() + " layer has no loss");
 }
@@ -101,11 +111,7 @@ class Dense : public Layer<T> {
   const Activation<T>* activation() const override { return activation_.get(); }
 
   Json config() const override {
-    Json c = Json::object();
-    c.set("type", type());
-    c.set("n_in", this->n_in_);
-    c.set("n_out", this->n_out_);
-    c.set("activation", activation_->config());
+    Json c = this->common_config();
     c.set("weight_init", weight_init_);
     c.set("has_bias", has_bias_);
     c.set("bias_init", bias_init_);
@@ -184,8 +190,7 @@ class Output final : public Dense<T> {
     this->linear_backward(in, as_const(dz), din);
   }
   Json config() const override {
-    Json c = Dense<T>::config();
-    c.set("type", type());
+    Json c = Dense<T>::config();  // "type" is already this layer's: type() is virtual
     c.set("loss", loss_->config());
     return c;
   }
@@ -218,12 +223,7 @@ class ActivationLayer : public Layer<T> {
   }
   const Activation<T>* activation() const override { return activation_.get(); }
   Json config() const override {
-    Json c = Json::object();
-    c.set("type", type());
-    c.set("n_in", this->n_in_);
-    c.set("n_out", this->n_out_);
-    c.set("activation", activation_->config());
-    return c;
+    return this->common_config();
   }
 
  protected:
@@ -260,7 +260,6 @@ class LossLayer final : public ActivationLayer<T> {
   }
   Json config() const override {
     Json c = ActivationLayer<T>::config();
-    c.set("type", type());
     c.set("loss", loss_->config());
     return c;
   }

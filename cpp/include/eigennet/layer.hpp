@@ -59,6 +59,9 @@ class Layer {
   virtual Json config() const = 0;
 
  protected:
+  // {"type", "n_in", "n_out", "activation"}: what every layer's configuration starts with.
+  Json common_config() const;
+
   Index n_in_ = 0;
   Index n_out_ = 0;
 };
