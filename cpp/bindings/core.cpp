@@ -179,6 +179,7 @@ void bind_network(py::module_& m, const char* class_name) {
                d["offset"] = loc.offset;
                d["shape"] = py::tuple(py::cast(param_shape(loc)));
                d["is_bias"] = loc.is_bias;
+               d["trainable"] = loc.trainable;
                out.append(d);
              }
              return out;

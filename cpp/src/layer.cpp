@@ -40,6 +40,41 @@ void Layer<T>::backward_from_labels(ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<
   fail(type() + " layer has no loss");
 }
 
+template <typename T>
+void Layer<T>::forward_r(ConstMatMap<T>, ConstMatMap<T>, const T*, const ConstMatMap<T>*, MatMap<T>) {
+  fail(type() + " layer does not support Hessian-free optimization");
+}
+
+template <typename T>
+bool Layer<T>::gauss_newton_backward(ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T>, MatMap<T>, MatMap<T>*) {
+  return false;
+}
+
+template <typename T>
+T Layer<T>::pretrain_gradient(ConstMatMap<T>, Rng&) {
+  fail(type() + " layer has no unsupervised objective to pretrain");
+}
+
+template <typename T>
+void Layer<T>::reconstruct(ConstMatMap<T>, MatMap<T>) const {
+  fail(type() + " layer cannot reconstruct its input");
+}
+
+template <typename T>
+T Layer<T>::reconstruction_error(ConstMatMap<T>) const {
+  fail(type() + " layer cannot reconstruct its input");
+}
+
+template <typename T>
+void Layer<T>::reconstruction_log_probability(ConstMatMap<T>, Index, Rng&, Eigen::Ref<Vector<T>>) const {
+  fail(type() + " layer has no reconstruction probability (only VariationalAutoencoder has)");
+}
+
+template <typename T>
+void Layer<T>::generate(ConstMatMap<T>, MatMap<T>) const {
+  fail(type() + " layer cannot generate samples (only VariationalAutoencoder can)");
+}
+
 namespace {
 
 // Limits a layer width so that a typo like 10**12 fails here instead of in an allocation.
@@ -91,10 +126,10 @@ class Dense : public Layer<T> {
 
   void reserve(Index max_batch) override { preactivation_.reserve(this->n_out_, max_batch); }
 
-  void forward(ConstMatMap<T> in, MatMap<T> out, bool training, Rng& rng) override {
+  void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng& rng) override {
     auto z = preactivation_.view(in.cols());
     linear(in, z);
-    activation_->forward(as_const(z), out, training, rng);
+    activation_->forward(as_const(z), out, mode == Mode::Training, rng);
   }
 
   void infer(ConstMatMap<T> in, MatMap<T> out) const override {
@@ -146,11 +181,13 @@ class Dense : public Layer<T> {
 
   void linear_backward(ConstMatMap<T> in, ConstMatMap<T> dz, MatMap<T>* din) {
     select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
-    MatMap<T> dW(grads_, this->n_out_, this->n_in_);
-    dW.noalias() = dz * in.transpose();
-    if (has_bias_) {
-      VecMap<T> db(grads_ + this->n_out_ * this->n_in_, this->n_out_);
-      db = dz.rowwise().sum();
+    if (!this->frozen_) {
+      MatMap<T> dW(grads_, this->n_out_, this->n_in_);
+      dW.noalias() = dz * in.transpose();
+      if (has_bias_) {
+        VecMap<T> db(grads_ + this->n_out_ * this->n_in_, this->n_out_);
+        db = dz.rowwise().sum();
+      }
     }
     if (din) din->noalias() = weights().transpose() * dz;
   }
@@ -210,8 +247,8 @@ class ActivationLayer : public Layer<T> {
     activation_ = make_activation<T>(config.contains("activation") ? config.at("activation") : Json("IDENTITY"));
   }
   std::string type() const override { return "Activation"; }
-  void forward(ConstMatMap<T> in, MatMap<T> out, bool training, Rng& rng) override {
-    activation_->forward(in, out, training, rng);
+  void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng& rng) override {
+    activation_->forward(in, out, mode == Mode::Training, rng);
   }
   void infer(ConstMatMap<T> in, MatMap<T> out) const override {
     Rng unused(0);
@@ -238,9 +275,9 @@ class LossLayer final : public ActivationLayer<T> {
     loss_ = make_loss<T>(config.at("loss"));
   }
   std::string type() const override { return "Loss"; }
-  void forward(ConstMatMap<T> in, MatMap<T> out, bool training, Rng& rng) override {
+  void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng& rng) override {
     last_in_ = in.data();
-    ActivationLayer<T>::forward(in, out, training, rng);
+    ActivationLayer<T>::forward(in, out, mode, rng);
   }
   const Loss<T>* loss() const override { return loss_.get(); }
   T score(ConstMatMap<T> out, ConstMatMap<T> labels) const override {

@@ -54,13 +54,16 @@ Network<T>::Network(const Json& config) {
                                                     std::to_string(declared->as_int()) + " but the previous layer gives " +
                                                     std::to_string(n_in));
     auto layer = make_layer<T>(lc, n_in, i);
+    layer->set_frozen(lc.bool_or("frozen", false));
     EIGENNET_REQUIRE(layer->loss() == nullptr || i + 1 == layer_configs.size(),
             "layer " + std::to_string(i) + " (" + layer->type() + ") has a loss but is not the last layer");
     for (const auto& p : layer->param_info())
-      locations_.push_back({i, p.name, offset + p.offset, p.rows, p.cols, p.is_bias});
+      locations_.push_back({i, p.name, offset + p.offset, p.rows, p.cols, p.is_bias, p.trainable && !layer->frozen()});
     offset += layer->num_params();
     n_in = layer->n_out();
-    canonical_layers.push_back(layer->config());
+    Json layer_config = layer->config();
+    if (layer->frozen()) layer_config.set("frozen", true);
+    canonical_layers.push_back(layer_config);
     layers_.push_back(std::move(layer));
   }
 
@@ -77,7 +80,7 @@ Network<T>::Network(const Json& config) {
   weight_decay_ = regularization_field(config, "weight_decay");
   regularize_bias_ = config.bool_or("regularize_bias", false);
   for (const auto& loc : locations_)
-    if (!loc.is_bias || regularize_bias_) regularized_.emplace_back(loc.offset, loc.rows * loc.cols);
+    if (loc.trainable && (!loc.is_bias || regularize_bias_)) regularized_.emplace_back(loc.offset, loc.rows * loc.cols);
 
   const double seed = config.number_or("seed", 0.0);
   EIGENNET_REQUIRE(seed >= 0 && seed == std::floor(seed) && seed < 9.007199254740992e15, "seed must be a non-negative integer");
@@ -154,11 +157,11 @@ ConstMatMap<T> Network<T>::activation_view(std::size_t layer, Index cols) const 
 }
 
 template <typename T>
-void Network<T>::forward(ConstMatMap<T> X, bool training) {
+void Network<T>::forward(ConstMatMap<T> X, Mode mode) {
   const Index cols = X.cols();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     ConstMatMap<T> in = i == 0 ? X : activation_view(i - 1, cols);
-    layers_[i]->forward(in, activations_[i].view(cols), training, rng_);
+    layers_[i]->forward(in, activations_[i].view(cols), mode, rng_);
   }
 }
 
@@ -217,7 +220,7 @@ void Network<T>::check_data(ConstMatMap<T> X, ConstMatMap<T> Y) const {
 
 template <typename T>
 T Network<T>::train_step(ConstMatMap<T> X, ConstMatMap<T> Y) {
-  forward(X, true);
+  forward(X, Mode::Training);
   const T score = layers_.back()->score(activation_view(layers_.size() - 1, X.cols()), Y) + regularization_penalty();
   backward(X, Y);
   add_regularization_gradient();
@@ -281,7 +284,7 @@ T Network<T>::compute_gradients(ConstMatMap<T> X, ConstMatMap<T> Y) {
   TrainingGuard guard(training_);
   check_data(X, Y);
   reserve(X.cols());
-  forward(X, false);
+  forward(X, Mode::Deterministic);
   const T score = layers_.back()->score(activation_view(layers_.size() - 1, X.cols()), Y) + regularization_penalty();
   backward(X, Y);
   add_regularization_gradient();
@@ -300,7 +303,7 @@ T Network<T>::score(ConstMatMap<T> X, ConstMatMap<T> Y) {
     const Index b = std::min(chunk, n - start);
     ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
     ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
-    forward(xb, false);
+    forward(xb, Mode::Inference);
     total += static_cast<double>(layers_.back()->score(activation_view(layers_.size() - 1, b), yb)) * static_cast<double>(b);
   }
   return static_cast<T>(total / static_cast<double>(n)) + regularization_penalty();
@@ -318,7 +321,7 @@ void Network<T>::score_per_sample(ConstMatMap<T> X, ConstMatMap<T> Y, Eigen::Ref
     const Index b = std::min(chunk, n - start);
     ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
     ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
-    forward(xb, false);
+    forward(xb, Mode::Inference);
     layers_.back()->score_per_sample(activation_view(layers_.size() - 1, b), yb, out.segment(start, b));
   }
 }

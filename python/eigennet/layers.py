@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from typing import Any, Dict, Optional
 
@@ -21,12 +22,36 @@ def _check_units(units: Any, owner: str) -> int:
 
 
 class Layer:
-    """Base class of all layers."""
+    """Base class of all layers.
+
+    A subclass sets ``type_name`` (the "type" in the stored configuration, which the C++ core
+    knows) and implements ``get_config``; it is registered under that name, so that
+    :meth:`from_config` can rebuild it from a model file. The default ``_from_config`` passes the
+    stored fields to ``__init__`` by name, ``n_out`` as ``units``; override it where the
+    configuration and the constructor differ more.
+
+    ``layer.frozen = True`` (or :func:`eigennet.transfer`) freezes a layer: its parameters get no
+    gradient and never change during training.
+    """
 
     type_name = "Layer"
+    frozen = False
+    _registry: Dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type_name" in cls.__dict__:
+            Layer._registry[cls.type_name] = cls
 
     def get_config(self) -> Dict[str, Any]:
         raise NotImplementedError
+
+    def _full_config(self) -> Dict[str, Any]:
+        """get_config() plus the fields every layer shares."""
+        config = self.get_config()
+        if self.frozen:
+            config["frozen"] = True
+        return config
 
     @property
     def has_loss(self) -> bool:
@@ -36,23 +61,26 @@ class Layer:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "type")
         return f"{type(self).__name__}({fields})"
 
+    @classmethod
+    def _from_config(cls, config: Dict[str, Any]) -> "Layer":
+        parameters = inspect.signature(cls.__init__).parameters
+        kwargs = {}
+        for key, value in config.items():
+            name = "units" if key == "n_out" else key
+            if name in parameters and name != "self":
+                kwargs[name] = value
+        return cls(**kwargs)
+
     @staticmethod
     def from_config(config: Dict[str, Any]) -> "Layer":
         """Rebuild a layer from the configuration stored in a model."""
         kind = config["type"]
-        if kind == "Dense":
-            return Dense(config["n_out"], activation=config.get("activation", "identity"),
-                         weight_init=config.get("weight_init"), has_bias=config.get("has_bias", True),
-                         bias_init=config.get("bias_init", 0.0))
-        if kind == "Output":
-            return Output(config["n_out"], activation=config.get("activation", "identity"), loss=config["loss"],
-                          weight_init=config.get("weight_init"), has_bias=config.get("has_bias", True),
-                          bias_init=config.get("bias_init", 0.0))
-        if kind == "Activation":
-            return ActivationLayer(config.get("activation", "identity"))
-        if kind == "Loss":
-            return LossLayer(activation=config.get("activation", "identity"), loss=config["loss"])
-        raise ValueError(f"unknown layer type {kind!r}")
+        cls = Layer._registry.get(kind)
+        if cls is None:
+            raise ValueError(f"unknown layer type {kind!r}; known: {sorted(Layer._registry)}")
+        layer = cls._from_config(config)
+        layer.frozen = bool(config.get("frozen", False))
+        return layer
 
 
 class Dense(Layer):

@@ -153,7 +153,7 @@ class Sequential:
             return json.loads(self._net.config())
         return {
             "input_dim": self.input_dim,
-            "layers": [layer.get_config() for layer in self.layers],
+            "layers": [layer._full_config() for layer in self.layers],
             "updater": self.updater.get_config(),
             "l1": self.l1,
             "l2": self.l2,

@@ -17,16 +17,6 @@
 
 namespace eigennet {
 
-// Where a named parameter tensor lives in the flat vector.
-struct ParamLocation {
-  std::size_t layer;
-  std::string name;
-  Index offset;  // into the flat vector
-  Index rows;
-  Index cols;
-  bool is_bias;
-};
-
 template <typename T>
 class Network {
  public:
@@ -78,7 +68,7 @@ class Network {
 
  private:
   void reserve(Index max_batch);
-  void forward(ConstMatMap<T> X, bool training);
+  void forward(ConstMatMap<T> X, Mode mode);
   void backward(ConstMatMap<T> X, ConstMatMap<T> Y);
   T regularization_penalty() const;
   void add_regularization_gradient();
