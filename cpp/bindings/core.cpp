@@ -44,15 +44,21 @@ bool python_signal_pending() {
   return false;
 }
 
-// A Python callable shared between C++ objects that may be copied without the GIL (the registry
+// A Python object shared between C++ objects that may be copied without the GIL (the registry
 // copies factories while loading a model with the GIL released): shared_ptr copies are atomic,
-// and the last owner takes the GIL to drop the reference.
+// and the last owner takes the GIL to drop the reference. A registry destroyed at process exit
+// may be the last owner after the interpreter is gone: then there is nothing left to drop.
 using SharedCallable = std::shared_ptr<py::object>;
 
-SharedCallable share(py::object fn) {
-  return SharedCallable(new py::object(std::move(fn)), [](py::object* p) {
-    py::gil_scoped_acquire gil;
-    delete p;
+SharedCallable share(py::object object) {
+  return SharedCallable(new py::object(std::move(object)), [](py::object* p) {
+    if (Py_IsInitialized()) {
+      py::gil_scoped_acquire gil;
+      delete p;
+    } else {
+      p->release();
+      delete p;
+    }
   });
 }
 
@@ -138,6 +144,220 @@ class PythonLoss final : public Loss<T> {
  private:
   std::string name_;
   SharedCallable value_, gradient_;
+};
+
+// A layer written in Python: an instance of a subclass of eigennet.CustomLayer, whose methods
+// initialize(params, rng), forward(x, params, training) -> y and backward(x, y, dy, params) ->
+// (dx, {name: gradient}) this class calls with the GIL taken. Arrays are (batch, width), the
+// C-order view of the column-major batches (as for PythonActivation); x, y and dy are copies.
+// The parameters live in the network's flat buffers like every layer's. Python sees them as NumPy
+// arrays viewing that memory, made afresh for each call: writable in initialize, read-only in
+// forward and backward. They are valid only during the call (the network, and its memory, may be
+// gone afterwards), so a method that returns while a view (or a view derived from one) is still
+// referenced raises ValueError; a method that raises leaves its traceback holding its locals, so
+// do not keep such a traceback beyond the model's lifetime.
+template <typename T>
+class PythonLayer final : public Layer<T> {
+ public:
+  struct Param {
+    std::string name;
+    std::vector<py::ssize_t> shape;  // (k,) is a bias-like vector; (a, b) a weight-like matrix
+  };
+
+  PythonLayer(std::string type, std::string where, SharedCallable object, Index n_in, Index n_out,
+              std::vector<Param> params, Json user_config)
+      : type_(std::move(type)),
+        where_(std::move(where)),
+        object_(std::move(object)),
+        params_info_(std::move(params)),
+        user_config_(std::move(user_config)),
+        identity_(make_activation<T>(Json("IDENTITY"))) {
+    this->n_in_ = n_in;
+    this->n_out_ = n_out;
+  }
+
+  std::string type() const override { return type_; }
+
+  // A (k,) parameter is stored as a k x 1 bias vector (regularized only with regularize_bias);
+  // an (a, b) one as a column-major b x a matrix, whose bytes are the C-order (a, b) array.
+  std::vector<ParamInfo> param_info() const override {
+    std::vector<ParamInfo> info;
+    Index offset = 0;
+    for (const auto& p : params_info_) {
+      if (p.shape.size() == 1)
+        info.push_back({p.name, offset, static_cast<Index>(p.shape[0]), 1, true});
+      else
+        info.push_back({p.name, offset, static_cast<Index>(p.shape[1]), static_cast<Index>(p.shape[0]), false});
+      offset += info.back().rows * info.back().cols;
+    }
+    return info;
+  }
+
+  void bind(T* params, T* grads) override {
+    params_ = params;
+    grads_ = grads;
+  }
+
+  void init(Rng& rng) override {
+    const std::uint64_t seed = rng.next_u64();
+    py::gil_scoped_acquire gil;
+    py::object generator = py::module_::import("numpy.random").attr("default_rng")(seed);
+    call_with_views("initialize", true, [&](const py::dict& params) {
+      return object_->attr("initialize")(params, generator);
+    });
+    if (!ConstVecMap<T>(params_, this->num_params()).allFinite())
+      throw std::invalid_argument(where_ + ".initialize left NaN or infinity in the parameters");
+  }
+
+  void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng&) override {
+    run_forward(in, out, mode == Mode::Training);
+  }
+
+  void infer(ConstMatMap<T> in, MatMap<T> out) const override { run_forward(in, out, false); }
+
+  void backward(ConstMatMap<T> in, ConstMatMap<T> out, MatMap<T> dout, MatMap<T>* din) override {
+    py::gil_scoped_acquire gil;
+    py::object x = batch_array(in), y = batch_array(out), dy = batch_array(as_const(dout));
+    const Index n = in.cols();
+    call_with_views("backward", false, [&](const py::dict& params) {
+      py::object result = object_->attr("backward")(x, y, dy, params);
+      if (!(py::isinstance<py::tuple>(result) || py::isinstance<py::list>(result)) || py::len(result) != 2)
+        throw std::invalid_argument(where_ + ".backward must return a pair (dx, {parameter name: gradient}), got " +
+                                    describe(result));
+      py::sequence pair = py::reinterpret_borrow<py::sequence>(result);
+      if (din) {
+        copy_array(pair[0], "backward", "dx", {n, this->n_in_}, din->data());
+      } else {
+        dx_scratch_.resize(this->n_in_, n);  // dx is checked even when nobody needs it
+        copy_array(pair[0], "backward", "dx", {n, this->n_in_}, dx_scratch_.data());
+      }
+      copy_gradients(pair[1]);
+      return py::none();
+    });
+  }
+
+  const Activation<T>* activation() const override { return identity_.get(); }
+
+  // {"type", "n_in", "n_out", "activation": IDENTITY, "config": the layer's get_config()}.
+  Json config() const override {
+    Json c = this->common_config();
+    c.set("config", user_config_);
+    return c;
+  }
+
+ private:
+  static std::string describe(const py::handle& value) {
+    return "a " + py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>();
+  }
+
+  static std::string shape_text(const std::vector<py::ssize_t>& shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + (shape.size() == 1 ? ",)" : ")");
+  }
+
+  // A (batch, width) copy of a (width x batch) column-major block.
+  static py::object batch_array(ConstMatMap<T> m) { return to_numpy<T>(m.data(), {m.cols(), m.rows()}); }
+
+  void run_forward(ConstMatMap<T> in, MatMap<T> out, bool training) const {
+    py::gil_scoped_acquire gil;
+    py::object x = batch_array(in);
+    call_with_views("forward", false, [&](const py::dict& params) {
+      py::object result = object_->attr("forward")(x, params, training);
+      copy_array(result, "forward", "y", {in.cols(), this->n_out_}, out.data());
+      return py::none();
+    });
+  }
+
+  // Calls `call(params)` with params = {name: view of the parameter}; results must be consumed
+  // inside `call`. Afterwards no view may remain referenced (see the class comment).
+  template <typename Call>
+  void call_with_views(const char* method, bool writable, Call&& call) const {
+    // Every view, and every view NumPy derives from one, has this capsule as its base.
+    py::capsule owner(static_cast<const void*>(params_), "eigennet.layer_parameters");
+    {
+      py::dict params;
+      Index offset = 0;
+      for (const auto& p : params_info_) {
+        py::array_t<T> view(p.shape, params_ + offset, owner);
+        if (!writable) view.attr("setflags")(py::arg("write") = false);
+        params[py::str(p.name)] = view;
+        Index size = 1;
+        for (auto d : p.shape) size *= static_cast<Index>(d);
+        offset += size;
+      }
+      call(params);
+    }
+    if (owner.ref_count() > 1) {
+      py::module_::import("gc").attr("collect")();  // a reference cycle is not a kept reference
+      if (owner.ref_count() > 1)
+        throw std::invalid_argument(
+            where_ + "." + method + " kept a reference to a parameter array after returning; the arrays in params view "
+            "the network's memory and are valid only during the call: keep a copy (params[name].copy()) instead");
+    }
+  }
+
+  // Checks that `value` is a finite floating-point NumPy array of exactly `shape`, then copies it.
+  void copy_array(const py::handle& value, const char* method, const std::string& what,
+                  const std::vector<py::ssize_t>& shape, T* dest) const {
+    const std::string prefix = where_ + "." + method + " returned ";
+    if (!py::isinstance<py::array>(value))
+      throw std::invalid_argument(prefix + describe(value) + " for " + what + "; a NumPy array of shape " +
+                                  shape_text(shape) + " is needed");
+    auto array = py::reinterpret_borrow<py::array>(value);
+    if (array.dtype().kind() != 'f')
+      throw std::invalid_argument(prefix + what + " of dtype " + py::str(array.dtype()).cast<std::string>() +
+                                  "; a floating-point array is needed");
+    const std::vector<py::ssize_t> got(array.shape(), array.shape() + array.ndim());
+    if (got != shape)
+      throw std::invalid_argument(prefix + what + " of shape " + shape_text(got) + ", expected " + shape_text(shape));
+    auto converted = InputArray<T>::ensure(array);
+    if (!converted) throw std::invalid_argument(prefix + what + " that cannot be converted to " + (sizeof(T) == 4 ? "float32" : "float64"));
+    ConstVecMap<T> values(converted.data(), converted.size());
+    if (!values.allFinite()) throw std::invalid_argument(prefix + what + " containing NaN or infinity");
+    std::copy(values.data(), values.data() + values.size(), dest);
+  }
+
+  // The second item of backward's result: {name: gradient} with exactly the layer's parameters.
+  // A frozen layer's gradients are checked but not stored (they stay zero).
+  void copy_gradients(const py::handle& value) {
+    if (params_info_.empty() && (value.is_none() || (py::isinstance<py::dict>(value) && py::len(value) == 0))) return;
+    if (!py::isinstance<py::dict>(value))
+      throw std::invalid_argument(where_ + ".backward must return the parameter gradients as a dict {name: array}, got " +
+                                  describe(value));
+    auto grads = py::reinterpret_borrow<py::dict>(value);
+    for (const auto& item : grads) {
+      bool known = false;
+      for (const auto& p : params_info_) known = known || (py::isinstance<py::str>(item.first) && item.first.cast<std::string>() == p.name);
+      if (!known)
+        throw std::invalid_argument(where_ + ".backward returned a gradient for " + py::repr(item.first).cast<std::string>() +
+                                    ", which is not a parameter of the layer");
+    }
+    Index offset = 0;
+    for (const auto& p : params_info_) {
+      Index size = 1;
+      for (auto d : p.shape) size *= static_cast<Index>(d);
+      if (!grads.contains(p.name))
+        throw std::invalid_argument(where_ + ".backward returned no gradient for parameter \"" + p.name + "\"");
+      if (this->frozen_) {
+        scratch_grad_.resize(size);
+        copy_array(grads[py::str(p.name)], "backward", "the gradient of \"" + p.name + "\"", p.shape, scratch_grad_.data());
+      } else {
+        copy_array(grads[py::str(p.name)], "backward", "the gradient of \"" + p.name + "\"", p.shape, grads_ + offset);
+      }
+      offset += size;
+    }
+  }
+
+  std::string type_, where_;
+  SharedCallable object_;
+  std::vector<Param> params_info_;
+  Json user_config_;
+  std::unique_ptr<Activation<T>> identity_;
+  T* params_ = nullptr;
+  T* grads_ = nullptr;
+  Matrix<T> dx_scratch_;
+  Vector<T> scratch_grad_;
 };
 
 template <typename T>
@@ -257,6 +477,150 @@ void bind_network(py::module_& m, const char* class_name) {
              }
              return py::make_tuple(score, to_numpy<T>(n.gradients().data(), {n.num_params()}));
            })
+      .def("optimize_epoch",
+           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y, Index batch_size, bool shuffle,
+              const std::string& options_json) {
+             auto x = as_columns<T>(X, "X");
+             auto y = as_columns<T>(Y, "y");
+             const OptimizerOptions options = OptimizerOptions::from_json(Json::parse(options_json));
+             std::vector<IterationInfo> iterations;
+             OptimizerResult result;
+             {
+               py::gil_scoped_release release;
+               auto record = [&iterations](const IterationInfo& info) {
+                 iterations.push_back(info);
+                 return true;
+               };
+               result = n.optimize_epoch(x, y, batch_size, shuffle, options, record, python_signal_pending);
+             }
+             py::list trace;
+             for (const auto& info : iterations) {
+               py::dict d;
+               d["iteration"] = info.iteration;
+               d["function_evaluations"] = info.function_evaluations;
+               d["loss"] = info.value;
+               d["gradient_norm"] = info.gradient_norm;
+               d["step_size"] = info.step_size;
+               d["damping"] = info.damping;
+               d["cg_iterations"] = info.cg_iterations;
+               trace.append(d);
+             }
+             py::dict out;
+             out["iterations"] = result.iterations;
+             out["function_evaluations"] = result.function_evaluations;
+             out["curvature_products"] = result.curvature_products;
+             out["loss"] = result.value;
+             out["gradient_norm"] = result.gradient_norm;
+             out["converged"] = result.converged;
+             out["stop_reason"] = result.stop_reason;
+             out["trace"] = trace;
+             return out;
+           })
+      .def("objective_gradient",
+           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y) {
+             auto x = as_columns<T>(X, "X");
+             auto y = as_columns<T>(Y, "y");
+             py::array_t<T> grad(static_cast<py::ssize_t>(n.num_params()));
+             double value;
+             {
+               py::gil_scoped_release release;
+               value = n.objective_gradient(x, y, VecMap<T>(grad.mutable_data(), n.num_params()));
+             }
+             return py::make_tuple(value, grad);
+           })
+      .def("gauss_newton_product",
+           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y, const InputArray<T>& V) {
+             auto x = as_columns<T>(X, "X");
+             auto y = as_columns<T>(Y, "y");
+             if (V.ndim() != 1 || V.shape(0) != n.num_params())
+               throw std::invalid_argument("v must have shape (" + std::to_string(n.num_params()) + ",)");
+             py::array_t<T> out(static_cast<py::ssize_t>(n.num_params()));
+             {
+               py::gil_scoped_release release;
+               n.gauss_newton_product(x, y, ConstVecMap<T>(V.data(), n.num_params()),
+                                      VecMap<T>(out.mutable_data(), n.num_params()));
+             }
+             return out;
+           })
+      .def("supports_gauss_newton",
+           [](const Net& n) {
+             std::string why;
+             const bool ok = n.supports_gauss_newton(&why);
+             return py::make_tuple(ok, why);
+           })
+      .def("pretrain_layer",
+           [](Net& n, std::size_t k, const InputArray<T>& X, Index epochs, Index batch_size, bool shuffle) {
+             auto x = as_columns<T>(X, "X");
+             py::gil_scoped_release release;
+             return n.pretrain_layer(k, x, epochs, batch_size, shuffle, python_signal_pending);
+           })
+      .def("pretrainable_layers",
+           [](const Net& n) {
+             std::vector<std::size_t> out;
+             for (std::size_t i = 0; i < n.num_layers(); ++i)
+               if (n.layer(i).pretrainable()) out.push_back(i);
+             return out;
+           })
+      .def("layer_input",
+           [](const Net& n, std::size_t k, const InputArray<T>& X) {
+             auto x = as_columns<T>(X, "X");
+             Matrix<T> result;
+             {
+               py::gil_scoped_release release;
+               result = n.layer_input(k, x);
+             }
+             return to_numpy<T>(result.data(), {result.cols(), result.rows()});
+           })
+      .def("layer_reconstruct",
+           [](const Net& n, std::size_t k, const InputArray<T>& X) {
+             auto x = as_columns<T>(X, "X");
+             Matrix<T> result;
+             {
+               py::gil_scoped_release release;
+               const Matrix<T> input = n.layer_input(k, x);
+               result.resize(input.rows(), input.cols());
+               MatMap<T> out(result.data(), result.rows(), result.cols());
+               n.layer(k).reconstruct(ConstMatMap<T>(input.data(), input.rows(), input.cols()), out);
+             }
+             return to_numpy<T>(result.data(), {result.cols(), result.rows()});
+           })
+      .def("layer_reconstruction_error",
+           [](const Net& n, std::size_t k, const InputArray<T>& X) {
+             auto x = as_columns<T>(X, "X");
+             py::gil_scoped_release release;
+             const Matrix<T> input = n.layer_input(k, x);
+             return n.layer(k).reconstruction_error(ConstMatMap<T>(input.data(), input.rows(), input.cols()));
+           })
+      .def("layer_reconstruction_log_probability",
+           [](Net& n, std::size_t k, const InputArray<T>& X, Index samples) {
+             auto x = as_columns<T>(X, "X");
+             if (samples < 1) throw std::invalid_argument("num_samples must be >= 1, got " + std::to_string(samples));
+             Vector<T> result;
+             {
+               py::gil_scoped_release release;
+               const Matrix<T> input = n.layer_input(k, x);
+               result.resize(input.cols());
+               n.layer(k).reconstruction_log_probability(ConstMatMap<T>(input.data(), input.rows(), input.cols()),
+                                                         samples, n.rng(), result);
+             }
+             return to_numpy<T>(result.data(), {result.size()});
+           })
+      .def("layer_generate",
+           [](const Net& n, std::size_t k, const InputArray<T>& Z) {
+             if (k >= n.num_layers()) throw std::invalid_argument("layer index out of range");
+             auto z = as_columns<T>(Z, "Z");
+             const Layer<T>& layer = n.layer(k);
+             if (z.rows() != layer.n_out())
+               throw std::invalid_argument("Z has " + std::to_string(z.rows()) + " columns, but layer " + std::to_string(k) +
+                                           " has a latent size of " + std::to_string(layer.n_out()));
+             Matrix<T> result(layer.n_in(), z.cols());
+             {
+               py::gil_scoped_release release;
+               MatMap<T> out(result.data(), result.rows(), result.cols());
+               layer.generate(z, out);
+             }
+             return to_numpy<T>(result.data(), {result.cols(), result.rows()});
+           })
       .def("updater_config", [](const Net& n) { return n.updater().config().dump(); })
       .def("set_updater", [](Net& n, const std::string& config) { n.set_updater(Json::parse(config)); })
       .def("updater_state",
@@ -298,6 +662,35 @@ void register_python_loss(const std::string& name, SharedCallable value, SharedC
   });
 }
 
+// Registers a Python layer type. builder(config_json, n_in, where) (made by eigennet.CustomLayer,
+// which checks what the user's class returns) gives (layer object, n_out, [(name, shape)],
+// JSON of the layer's get_config()).
+template <typename T>
+void register_python_layer(const std::string& type, SharedCallable builder) {
+  register_layer_type<T>(type, [type, builder](const Json& config, Index n_in, const std::string& where)
+                                   -> std::unique_ptr<Layer<T>> {
+    py::gil_scoped_acquire gil;
+    py::tuple spec = (*builder)(config.dump(), n_in, where).template cast<py::tuple>();
+    if (spec.size() != 4) throw std::invalid_argument(where + ": malformed layer specification from Python");
+    const auto n_out = spec[1].cast<std::int64_t>();
+    if (n_out < 1 || n_out > (std::int64_t(1) << 31))
+      throw std::invalid_argument(where + ": output_dim must be in [1, 2^31], got " + std::to_string(n_out));
+    if (const Json* stored = config.find("n_out"); stored && !stored->is_null() && stored->as_int("n_out") != n_out)
+      throw std::invalid_argument(where + ": the configuration says n_out " + std::to_string(stored->as_int()) +
+                                  " but output_dim(" + std::to_string(n_in) + ") gives " + std::to_string(n_out));
+    std::vector<typename PythonLayer<T>::Param> params;
+    for (const auto& item : spec[2]) {
+      auto entry = item.cast<py::tuple>();
+      params.push_back({entry[0].cast<std::string>(), entry[1].cast<std::vector<py::ssize_t>>()});
+      const auto& shape = params.back().shape;
+      if (shape.empty() || shape.size() > 2 || shape[0] < 1 || shape.back() < 1)
+        throw std::invalid_argument(where + ": parameter \"" + params.back().name + "\" needs a 1-D or 2-D shape");
+    }
+    return std::make_unique<PythonLayer<T>>(type, where, share(py::object(spec[0])), n_in, static_cast<Index>(n_out),
+                                            std::move(params), Json::parse(spec[3].cast<std::string>()));
+  });
+}
+
 }  // namespace
 
 // Built once per instruction-set level as _core_<level>; python/eigennet/_core.py picks one.
@@ -336,10 +729,23 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
   m.def("activation_names", [] { return activation_registry<double>().names(); });
   m.def("loss_names", [] { return loss_registry<double>().names(); });
   m.def("updater_names", &updater_names);
+  m.def("algorithm_names", &algorithm_names);
+  m.def("canonical_gradient_normalization",
+        [](const std::string& spec) { return GradientNormalizationConfig::from_json(Json::parse(spec)).to_json().dump(); });
+  m.def("canonical_algorithm", [](const std::string& name) { return algorithm_name(parse_algorithm(name)); });
+  m.def("canonical_optimizer_options",
+        [](const std::string& spec) { return OptimizerOptions::from_json(Json::parse(spec)).to_json().dump(); });
   m.def("canonical_weight_init", [](const std::string& spec) { return canonical_weight_init(Json::parse(spec)).dump(); });
   m.def("canonical_activation", [](const std::string& spec) { return make_activation<double>(Json::parse(spec))->config().dump(); });
   m.def("canonical_loss", [](const std::string& spec) { return make_loss<double>(Json::parse(spec))->config().dump(); });
   m.def("canonical_updater", [](const std::string& spec) { return make_updater<double>(Json::parse(spec))->config().dump(); });
+  m.def("schedule_names", &schedule_names);
+  m.def("canonical_schedule", [](const std::string& spec) { return make_schedule(Json::parse(spec))->config().dump(); });
+  m.def("schedule_value",
+        [](const std::string& spec, std::int64_t iteration, std::int64_t epoch) {
+          return make_schedule(Json::parse(spec))->value_at(iteration, epoch);
+        },
+        py::arg("config"), py::arg("iteration"), py::arg("epoch"));
   m.def("model_dtype", &model_dtype, py::arg("path"));
   m.def("read_model_header", [](const std::string& path) { return read_model_header(path).dump(); }, py::arg("path"));
   m.def("register_activation",
@@ -353,4 +759,10 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
     register_python_loss<float>(name, v, g);
     register_python_loss<double>(name, v, g);
   });
+  m.def("register_layer", [](const std::string& type, py::object builder) {
+    auto b = share(std::move(builder));
+    register_python_layer<float>(type, b);
+    register_python_layer<double>(type, b);
+  });
+  m.def("layer_type_names", [] { return layer_type_names<double>(); });
 }

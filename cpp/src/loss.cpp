@@ -51,6 +51,24 @@ void Loss<T>::gradient(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels
 }
 
 template <typename T>
+bool Loss<T>::gauss_newton_product(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, Activation<T>& activation,
+                                   ConstMatMap<T> r_z, MatMap<T> result) const {
+  if (has_fused_curvature(activation)) {
+    fused_curvature(z, a, labels, r_z, result);
+  } else if (has_output_curvature()) {
+    // The Jacobians of the built-in activations are symmetric (diagonal, or softmax's), so the
+    // backward pass J^T r also gives the forward derivative J r.
+    activation.backward(z, a, r_z, result);
+    multiply_output_curvature(a, labels, result);
+    activation.backward(z, a, as_const(result), result);
+  } else {
+    return false;
+  }
+  if (a.cols() > 0) result /= static_cast<T>(a.cols());
+  return true;
+}
+
+template <typename T>
 std::unique_ptr<Loss<T>> make_loss(const Json& config) {
   auto loss = loss_registry<T>().create(config);
   if (config.is_object()) {

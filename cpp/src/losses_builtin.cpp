@@ -37,8 +37,13 @@ class ElementwiseLoss : public Loss<T> {
  public:
   using Term = T (*)(T a, T y);
   // mean_over_outputs: the per-sample loss is divided by the number of outputs (MSE, MAE, ...).
-  ElementwiseLoss(std::string name, Term value, Term derivative, bool mean_over_outputs)
-      : name_(std::move(name)), value_(value), derivative_(derivative), mean_over_outputs_(mean_over_outputs) {}
+  // curvature: the second derivative of the term in a, for Hessian-free (nullptr: none).
+  ElementwiseLoss(std::string name, Term value, Term derivative, bool mean_over_outputs, Term curvature = nullptr)
+      : name_(std::move(name)),
+        value_(value),
+        derivative_(derivative),
+        curvature_(curvature),
+        mean_over_outputs_(mean_over_outputs) {}
 
   std::string name() const override { return name_; }
   std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<ElementwiseLoss>(*this); }
@@ -70,11 +75,18 @@ class ElementwiseLoss : public Loss<T> {
     for (Index j = 0; j < a.cols(); ++j)
       for (Index i = 0; i < a.rows(); ++i) da(i, j) = weight(i) * scale * derivative_(a(i, j), y(i, j));
   }
+  bool has_output_curvature() const override { return curvature_ != nullptr; }
+  void multiply_output_curvature(ConstMatMap<T> a, ConstMatMap<T> y, MatMap<T> inout) const override {
+    const T scale = output_scale(a.rows());
+    for (Index j = 0; j < a.cols(); ++j)
+      for (Index i = 0; i < a.rows(); ++i) inout(i, j) *= weight(i) * scale * curvature_(a(i, j), y(i, j));
+  }
 
  private:
   std::string name_;
   Term value_;
   Term derivative_;
+  Term curvature_;
   bool mean_over_outputs_;
 };
 
@@ -84,11 +96,23 @@ template <typename T>
 class McXent final : public ElementwiseLoss<T> {
  public:
   explicit McXent(std::string name)
-      : ElementwiseLoss<T>(std::move(name), [](T a, T y) { return -y * std::log(clip_probability(a)); },
-                           [](T a, T y) { return -y / clip_probability(a); }, false) {}
+      : ElementwiseLoss<T>(
+            std::move(name), [](T a, T y) { return -y * std::log(clip_probability(a)); },
+            [](T a, T y) { return -y / clip_probability(a); }, false,
+            [](T a, T y) { return y / (clip_probability(a) * clip_probability(a)); }) {}
   std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<McXent>(*this); }
 
  protected:
+  // With softmax the Hessian in z of -sum w y log a is (sum w y) (diag(a) - a a^T).
+  bool has_fused_curvature(const Activation<T>& act) const override { return act.name() == "SOFTMAX"; }
+  void fused_curvature(ConstMatMap<T>, ConstMatMap<T> a, ConstMatMap<T> y, ConstMatMap<T> r,
+                       MatMap<T> result) const override {
+    for (Index j = 0; j < a.cols(); ++j) {
+      const T mass = this->weights_.size() ? this->weights_.dot(y.col(j)) : y.col(j).sum();
+      const T projection = a.col(j).dot(r.col(j));
+      result.col(j).array() = mass * a.col(j).array() * (r.col(j).array() - projection);
+    }
+  }
   void sample_losses(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> y, const Activation<T>& act,
                      Eigen::Ref<Vector<T>> out) const override {
     if (act.name() != "SOFTMAX") return ElementwiseLoss<T>::sample_losses(z, a, y, act, out);
@@ -141,10 +165,23 @@ class Xent final : public ElementwiseLoss<T> {
               const T p = clip_probability(a);
               return (p - y) / (p * (T(1) - p));
             },
-            false) {}
+            false,
+            [](T a, T y) {
+              const T p = clip_probability(a);
+              return y / (p * p) + (T(1) - y) / ((T(1) - p) * (T(1) - p));
+            }) {}
   std::unique_ptr<Loss<T>> clone() const override { return std::make_unique<Xent>(*this); }
 
  protected:
+  // With sigmoid the Hessian in z is diag(w a (1 - a)).
+  bool has_fused_curvature(const Activation<T>& act) const override { return act.name() == "SIGMOID"; }
+  void fused_curvature(ConstMatMap<T>, ConstMatMap<T> a, ConstMatMap<T>, ConstMatMap<T> r,
+                       MatMap<T> result) const override {
+    if (this->weights_.size() == 0)
+      result.array() = a.array() * (T(1) - a.array()) * r.array();
+    else
+      result.array() = (a.array() * (T(1) - a.array()) * r.array()).colwise() * this->weights_.array();
+  }
   static T logit_loss(T z, T y) { return std::max(z, T(0)) - z * y + std::log1p(std::exp(-std::abs(z))); }
 
   void sample_losses(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> y, const Activation<T>& act,
@@ -219,6 +256,15 @@ class SparseMcXent final : public Loss<T> {
       da(c, j) = -weight(c) / clip_probability(a(c, j));
     }
   }
+  bool has_fused_curvature(const Activation<T>& act) const override { return act.name() == "SOFTMAX"; }
+  void fused_curvature(ConstMatMap<T>, ConstMatMap<T> a, ConstMatMap<T> y, ConstMatMap<T> r,
+                       MatMap<T> result) const override {
+    for (Index j = 0; j < a.cols(); ++j) {
+      const T mass = weight(static_cast<Index>(y(0, j)));
+      const T projection = a.col(j).dot(r.col(j));
+      result.col(j).array() = mass * a.col(j).array() * (r.col(j).array() - projection);
+    }
+  }
   bool fused_gradient(const Activation<T>& act, ConstMatMap<T>, ConstMatMap<T> a, ConstMatMap<T> y,
                       MatMap<T> dz) const override {
     if (act.name() != "SOFTMAX") return false;
@@ -271,14 +317,16 @@ class CosineProximity final : public Loss<T> {
 template <typename T>
 void register_builtins(Registry<Loss<T>>& r) {
   using E = ElementwiseLoss<T>;
-  auto add = [&r](const char* name, typename E::Term value, typename E::Term derivative, bool mean) {
+  auto add = [&r](const char* name, typename E::Term value, typename E::Term derivative, bool mean,
+                  typename E::Term curvature = nullptr) {
     std::string canonical = name;
-    r.add(name, [canonical, value, derivative, mean](const Json&) {
-      return std::make_unique<E>(canonical, value, derivative, mean);
+    r.add(name, [canonical, value, derivative, mean, curvature](const Json&) {
+      return std::make_unique<E>(canonical, value, derivative, mean, curvature);
     });
   };
-  add("MSE", [](T a, T y) { return (a - y) * (a - y); }, [](T a, T y) { return T(2) * (a - y); }, true);
-  add("L2", [](T a, T y) { return (a - y) * (a - y); }, [](T a, T y) { return T(2) * (a - y); }, false);
+  const typename E::Term two = [](T, T) { return T(2); };
+  add("MSE", [](T a, T y) { return (a - y) * (a - y); }, [](T a, T y) { return T(2) * (a - y); }, true, two);
+  add("L2", [](T a, T y) { return (a - y) * (a - y); }, [](T a, T y) { return T(2) * (a - y); }, false, two);
   add("L1", [](T a, T y) { return std::abs(a - y); }, [](T a, T y) { return sign(a - y); }, false);
   add("MEAN_ABSOLUTE_ERROR", [](T a, T y) { return std::abs(a - y); }, [](T a, T y) { return sign(a - y); }, true);
   add("HINGE", [](T a, T y) { return std::max(T(0), T(1) - y * a); },
@@ -293,7 +341,7 @@ void register_builtins(Registry<Loss<T>>& r) {
       [](T a, T y) { return y > T(0) ? y * (std::log(y) - std::log(clip_probability(a))) : T(0); },
       [](T a, T y) { return -y / clip_probability(a); }, false);
   add("POISSON", [](T a, T y) { return a - y * std::log(positive(a)); }, [](T a, T y) { return T(1) - y / positive(a); },
-      false);
+      false, [](T a, T y) { return y / (positive(a) * positive(a)); });
   add("MEAN_ABSOLUTE_PERCENTAGE_ERROR", [](T a, T y) { return T(100) * std::abs((y - a) / positive(std::abs(y))); },
       [](T a, T y) { return T(100) * sign(a - y) / positive(std::abs(y)); }, true);
   add("MEAN_SQUARED_LOGARITHMIC_ERROR",

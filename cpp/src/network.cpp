@@ -1,5 +1,6 @@
 #include "eigennet/network.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -31,6 +32,8 @@ class TrainingGuard {
 };
 
 constexpr Index kPredictChunk = 1024;
+// Full-batch objectives are evaluated in chunks of this many samples (bounded buffers).
+constexpr Index kEvaluationChunk = 4096;
 
 }  // namespace
 
@@ -71,14 +74,25 @@ Network<T>::Network(const Json& config) {
   grads_.setZero(offset);
   offset = 0;
   for (auto& layer : layers_) {
+    layer_offsets_.push_back(offset);
     layer->bind(params_.data() + offset, grads_.data() + offset);
     offset += layer->num_params();
   }
+  backward_floor_ = layers_.size();
+  for (const auto& loc : locations_) {
+    if (loc.trainable)
+      backward_floor_ = std::min(backward_floor_, loc.layer);
+    else
+      state_ranges_.emplace_back(loc.offset, loc.rows * loc.cols);
+  }
+  std::sort(state_ranges_.begin(), state_ranges_.end());
 
   l1_ = regularization_field(config, "l1");
   l2_ = regularization_field(config, "l2");
   weight_decay_ = regularization_field(config, "weight_decay");
   regularize_bias_ = config.bool_or("regularize_bias", false);
+  gradient_normalization_ = GradientNormalizationConfig::from_json(
+      config.contains("gradient_normalization") ? config.at("gradient_normalization") : Json());
   for (const auto& loc : locations_)
     if (loc.trainable && (!loc.is_bias || regularize_bias_)) regularized_.emplace_back(loc.offset, loc.rows * loc.cols);
 
@@ -97,6 +111,8 @@ Network<T>::Network(const Json& config) {
   canonical.set("l2", l2_);
   canonical.set("weight_decay", weight_decay_);
   canonical.set("regularize_bias", regularize_bias_);
+  if (gradient_normalization_.kind != GradientNormalization::None)
+    canonical.set("gradient_normalization", gradient_normalization_.to_json());
   canonical.set("seed", seed);
   config_ = canonical;
 }
@@ -169,16 +185,21 @@ template <typename T>
 void Network<T>::backward(ConstMatMap<T> X, ConstMatMap<T> Y) {
   const Index cols = X.cols();
   const std::size_t last = layers_.size() - 1;
-  for (std::size_t k = 0; k <= last; ++k) {
-    const std::size_t i = last - k;
+  if (backward_floor_ > last) return;  // nothing trainable
+  ConstMatMap<T> in = last == 0 ? X : activation_view(last - 1, cols);
+  MatMap<T> din = deltas_[last].view(cols);
+  layers_[last]->backward_from_labels(in, activation_view(last, cols), Y, last > backward_floor_ ? &din : nullptr);
+  backward_from(last, X, cols);
+}
+
+// Backpropagates deltas_[top] (dL/d(input of layer top)) down to the lowest trainable layer.
+// Layers below it have no trainable parameters, so nothing there needs a gradient.
+template <typename T>
+void Network<T>::backward_from(std::size_t top, ConstMatMap<T> X, Index cols) {
+  for (std::size_t i = top; i-- > backward_floor_;) {
     ConstMatMap<T> in = i == 0 ? X : activation_view(i - 1, cols);
     MatMap<T> din = deltas_[i].view(cols);
-    MatMap<T>* din_ptr = i == 0 ? nullptr : &din;
-    if (i == last) {
-      layers_[i]->backward_from_labels(in, activation_view(i, cols), Y, din_ptr);
-    } else {
-      layers_[i]->backward(in, activation_view(i, cols), deltas_[i + 1].view(cols), din_ptr);
-    }
+    layers_[i]->backward(in, activation_view(i, cols), deltas_[i + 1].view(cols), i > backward_floor_ ? &din : nullptr);
   }
 }
 
@@ -195,12 +216,12 @@ T Network<T>::regularization_penalty() const {
 }
 
 template <typename T>
-void Network<T>::add_regularization_gradient() {
+void Network<T>::add_regularization_gradient(VecMap<T> grad) const {
   if (l1_ == 0 && l2_ == 0) return;
   const T l1 = static_cast<T>(l1_), l2 = static_cast<T>(l2_);
   for (const auto& [offset, size] : regularized_) {
     auto w = params_.segment(offset, size).array();
-    auto g = grads_.segment(offset, size).array();
+    auto g = grad.segment(offset, size).array();
     if (l2_ != 0) g += l2 * w;
     if (l1_ != 0) g += l1 * w.sign();
   }
@@ -223,7 +244,10 @@ T Network<T>::train_step(ConstMatMap<T> X, ConstMatMap<T> Y) {
   forward(X, Mode::Training);
   const T score = layers_.back()->score(activation_view(layers_.size() - 1, X.cols()), Y) + regularization_penalty();
   backward(X, Y);
-  add_regularization_gradient();
+  // DL4J order: gradient normalization sees the loss gradient, then L1/L2 join it.
+  if (gradient_normalization_.kind != GradientNormalization::None)
+    normalize_gradients(gradient_normalization_, VecMap<T>(grads_.data(), grads_.size()), locations_);
+  add_regularization_gradient(VecMap<T>(grads_.data(), grads_.size()));
   updater_->step(params(), VecMap<T>(grads_.data(), grads_.size()));
   if (weight_decay_ != 0) {
     const T shrink = static_cast<T>(updater_->learning_rate() * weight_decay_);
@@ -242,6 +266,7 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
   const Index n = X.cols();
   const Index batch = std::min(batch_size, n);
   reserve(batch);
+  updater_->set_epoch(epoch_);
   if (shuffle) {
     batch_x_.reserve(X.rows(), batch);
     batch_y_.reserve(Y.rows(), batch);
@@ -287,7 +312,7 @@ T Network<T>::compute_gradients(ConstMatMap<T> X, ConstMatMap<T> Y) {
   forward(X, Mode::Deterministic);
   const T score = layers_.back()->score(activation_view(layers_.size() - 1, X.cols()), Y) + regularization_penalty();
   backward(X, Y);
-  add_regularization_gradient();
+  add_regularization_gradient(VecMap<T>(grads_.data(), grads_.size()));
   return score;
 }
 
@@ -355,6 +380,308 @@ void Network<T>::predict(ConstMatMap<T> X, MatMap<T> out) const {
     }
     out.middleCols(start, b) = in;
   }
+}
+
+// ---------------------------------------------------------------- full-batch optimization
+
+template <typename T>
+void Network<T>::load_trainable(ConstVecMap<T> theta) {
+  // State entries (running statistics, frozen parameters) keep their values.
+  Index from = 0;
+  for (const auto& [offset, size] : state_ranges_) {
+    params_.segment(from, offset - from) = theta.segment(from, offset - from);
+    from = offset + size;
+  }
+  params_.segment(from, params_.size() - from) = theta.segment(from, params_.size() - from);
+}
+
+template <typename T>
+void Network<T>::reserve_r(Index max_batch) {
+  r_outputs_.resize(layers_.size());
+  for (std::size_t i = 0; i < layers_.size(); ++i) r_outputs_[i].reserve(layers_[i]->n_out(), max_batch);
+}
+
+template <typename T>
+double Network<T>::objective_gradient_unguarded(ConstMatMap<T> X, ConstMatMap<T> Y, VecMap<T> grad) {
+  const Index n = X.cols();
+  const Index chunk = std::min(n, kEvaluationChunk);
+  const std::size_t last = layers_.size() - 1;
+  reserve(chunk);
+  grad.setZero();
+  double total = 0;
+  for (Index start = 0; start < n; start += chunk) {
+    const Index b = std::min(chunk, n - start);
+    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
+    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    const double share = static_cast<double>(b) / static_cast<double>(n);
+    forward(xb, Mode::Deterministic);
+    total += share * static_cast<double>(layers_[last]->score(activation_view(last, b), yb));
+    backward(xb, yb);
+    grad += static_cast<T>(share) * grads_;
+  }
+  add_regularization_gradient(grad);
+  return total + static_cast<double>(regularization_penalty());
+}
+
+template <typename T>
+double Network<T>::objective_gradient(ConstMatMap<T> X, ConstMatMap<T> Y, VecMap<T> grad) {
+  TrainingGuard guard(training_);
+  check_data(X, Y);
+  EIGENNET_REQUIRE(grad.size() == num_params(), "objective_gradient: gradient buffer has the wrong length");
+  return objective_gradient_unguarded(X, Y, grad);
+}
+
+template <typename T>
+bool Network<T>::supports_gauss_newton(std::string* why) const {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (!layers_[i]->supports_r_op()) {
+      if (why) *why = "layer " + std::to_string(i) + " (" + layers_[i]->type() + ") has no forward-mode derivative";
+      return false;
+    }
+  }
+  const Loss<T>* loss = layers_.back()->loss();
+  const Activation<T>* activation = layers_.back()->activation();
+  if (!loss || !activation || !loss->has_gauss_newton(*activation)) {
+    if (why)
+      *why = "the output's loss " + (loss ? loss->name() : std::string("(none)")) + " with activation " +
+             (activation ? activation->name() : std::string("(none)")) + " has no Gauss-Newton form";
+    return false;
+  }
+  return true;
+}
+
+template <typename T>
+void Network<T>::gauss_newton_product_unguarded(ConstMatMap<T> X, ConstMatMap<T> Y, ConstVecMap<T> v, VecMap<T> out) {
+  const Index n = X.cols();
+  const Index chunk = std::min(n, kEvaluationChunk);
+  const std::size_t last = layers_.size() - 1;
+  reserve(chunk);
+  reserve_r(chunk);
+  out.setZero();
+  for (Index start = 0; start < n; start += chunk) {
+    const Index b = std::min(chunk, n - start);
+    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
+    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    forward(xb, Mode::Deterministic);
+    for (std::size_t i = 0; i <= last; ++i) {
+      ConstMatMap<T> in = i == 0 ? xb : activation_view(i - 1, b);
+      ConstMatMap<T> r_in = as_const(r_outputs_[i == 0 ? 0 : i - 1].view(b));
+      layers_[i]->forward_r(in, activation_view(i, b), v.data() + layer_offsets_[i], i == 0 ? nullptr : &r_in,
+                            r_outputs_[i].view(b));
+    }
+    if (backward_floor_ <= last) {
+      ConstMatMap<T> in = last == 0 ? xb : activation_view(last - 1, b);
+      MatMap<T> din = deltas_[last].view(b);
+      const bool ok = layers_[last]->gauss_newton_backward(in, activation_view(last, b), yb, r_outputs_[last].view(b),
+                                                           last > backward_floor_ ? &din : nullptr);
+      EIGENNET_REQUIRE(ok, "the output layer has no Gauss-Newton form");
+      backward_from(last, xb, b);
+    }
+    out += static_cast<T>(static_cast<double>(b) / static_cast<double>(n)) * grads_;
+  }
+  if (l2_ != 0)
+    for (const auto& [offset, size] : regularized_) out.segment(offset, size) += static_cast<T>(l2_) * v.segment(offset, size);
+}
+
+template <typename T>
+void Network<T>::gauss_newton_product(ConstMatMap<T> X, ConstMatMap<T> Y, ConstVecMap<T> v, VecMap<T> out) {
+  TrainingGuard guard(training_);
+  check_data(X, Y);
+  EIGENNET_REQUIRE(v.size() == num_params() && out.size() == num_params(),
+                   "gauss_newton_product: vectors must have one entry per parameter");
+  std::string why;
+  EIGENNET_REQUIRE(supports_gauss_newton(&why), "Gauss-Newton product unavailable: " + why);
+  gauss_newton_product_unguarded(X, Y, v, out);
+}
+
+// The score over one (mini-)batch as a function of the flat parameter vector.
+template <typename T>
+class NetworkObjective final : public Objective<T> {
+ public:
+  NetworkObjective(Network<T>& network, ConstMatMap<T> X, ConstMatMap<T> Y) : network_(network), X_(X), Y_(Y) {}
+  Index dimension() const override { return network_.num_params(); }
+  double evaluate(ConstVecMap<T> x, VecMap<T> grad) override {
+    network_.load_trainable(x);
+    return network_.objective_gradient_unguarded(X_, Y_, grad);
+  }
+  bool has_curvature_product() const override { return true; }
+  void curvature_product(ConstVecMap<T> x, ConstVecMap<T> v, VecMap<T> out) override {
+    network_.load_trainable(x);
+    network_.gauss_newton_product_unguarded(X_, Y_, v, out);
+  }
+
+ private:
+  Network<T>& network_;
+  ConstMatMap<T> X_, Y_;
+};
+
+template <typename T>
+OptimizerResult Network<T>::optimize_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bool shuffle,
+                                           const OptimizerOptions& options,
+                                           const std::function<bool(const IterationInfo&)>& on_iteration,
+                                           const std::function<bool()>& should_stop) {
+  TrainingGuard guard(training_);
+  check_data(X, Y);
+  options.check();
+  EIGENNET_REQUIRE(options.algorithm != Algorithm::StochasticGradientDescent,
+                   "STOCHASTIC_GRADIENT_DESCENT is the mini-batch training loop (fit_epoch), not a full-batch optimizer");
+  EIGENNET_REQUIRE(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
+  if (options.algorithm == Algorithm::HessianFree) {
+    std::string why;
+    EIGENNET_REQUIRE(supports_gauss_newton(&why), "HESSIAN_FREE cannot run on this network: " + why);
+  }
+  FlushDenormals flush;
+  const Index n = X.cols();
+  const Index batch = std::min(batch_size, n);
+  const bool gather = shuffle && batch < n;  // the order within one full batch does not matter
+  if (gather) {
+    batch_x_.reserve(X.rows(), batch);
+    batch_y_.reserve(Y.rows(), batch);
+    order_.resize(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = i;
+    for (Index i = n - 1; i > 0; --i)
+      std::swap(order_[static_cast<std::size_t>(i)], order_[rng_.below(static_cast<std::uint64_t>(i + 1))]);
+  }
+  using Clock = std::chrono::steady_clock;
+  auto next_poll = Clock::now() + std::chrono::milliseconds(100);
+  bool interrupted = false;
+  auto iteration_hook = [&](const IterationInfo& info) {
+    if (on_iteration && !on_iteration(info)) return false;
+    if (should_stop && Clock::now() >= next_poll) {
+      next_poll = Clock::now() + std::chrono::milliseconds(100);
+      if (should_stop()) {
+        interrupted = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  Vector<T> theta(params_.size());
+  OptimizerResult epoch_result;
+  int iterations = 0, evaluations = 0, products = 0;
+  double weighted_value = 0;
+  for (Index start = 0; start < n && !interrupted; start += batch) {
+    const Index b = std::min(batch, n - start);
+    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
+    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    if (gather) {
+      auto gx = batch_x_.view(b);
+      auto gy = batch_y_.view(b);
+      for (Index j = 0; j < b; ++j) {
+        const Index src = order_[static_cast<std::size_t>(start + j)];
+        gx.col(j) = X.col(src);
+        gy.col(j) = Y.col(src);
+      }
+      new (&xb) ConstMatMap<T>(gx.data(), gx.rows(), b);
+      new (&yb) ConstMatMap<T>(gy.data(), gy.rows(), b);
+    }
+    NetworkObjective<T> objective(*this, xb, yb);
+    theta = params_;
+    epoch_result = minimize(objective, VecMap<T>(theta.data(), theta.size()), options, iteration_hook);
+    load_trainable(ConstVecMap<T>(theta.data(), theta.size()));
+    iterations += epoch_result.iterations;
+    evaluations += epoch_result.function_evaluations;
+    products += epoch_result.curvature_products;
+    weighted_value += epoch_result.value * static_cast<double>(b);
+  }
+  if (interrupted) throw Interrupted();
+  ++epoch_;
+  epoch_result.iterations = iterations;
+  epoch_result.function_evaluations = evaluations;
+  epoch_result.curvature_products = products;
+  epoch_result.value = weighted_value / static_cast<double>(n);
+  return epoch_result;
+}
+
+// ---------------------------------------------------------------- unsupervised pretraining
+
+template <typename T>
+Matrix<T> Network<T>::layer_input(std::size_t k, ConstMatMap<T> X) const {
+  EIGENNET_REQUIRE(k < layers_.size(), "layer index " + std::to_string(k) + " out of range: the network has " +
+                                           std::to_string(layers_.size()) + " layers");
+  EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
+  Matrix<T> current = X;
+  for (std::size_t i = 0; i < k; ++i) {
+    Matrix<T> next(layers_[i]->n_out(), X.cols());
+    const Index n = X.cols();
+    for (Index start = 0; start < n; start += kPredictChunk) {
+      const Index b = std::min(kPredictChunk, n - start);
+      MatMap<T> out(next.data() + start * next.rows(), next.rows(), b);
+      layers_[i]->infer(ConstMatMap<T>(current.data() + start * current.rows(), current.rows(), b), out);
+    }
+    current.swap(next);
+  }
+  return current;
+}
+
+template <typename T>
+std::vector<double> Network<T>::pretrain_layer(std::size_t k, ConstMatMap<T> X, Index epochs, Index batch_size,
+                                               bool shuffle, const std::function<bool()>& should_stop) {
+  TrainingGuard guard(training_);
+  EIGENNET_REQUIRE(k < layers_.size(), "layer index " + std::to_string(k) + " out of range: the network has " +
+                                           std::to_string(layers_.size()) + " layers");
+  Layer<T>& layer = *layers_[k];
+  EIGENNET_REQUIRE(layer.pretrainable(), "layer " + std::to_string(k) + " (" + layer.type() +
+                                             ") has no unsupervised objective; only AutoEncoder, RBM and "
+                                             "VariationalAutoencoder layers can be pretrained");
+  EIGENNET_REQUIRE(!layer.frozen(), "layer " + std::to_string(k) + " is frozen and cannot be pretrained");
+  EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
+  EIGENNET_REQUIRE(X.cols() > 0, "X has no samples");
+  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(epochs >= 0, "epochs must be >= 0");
+  EIGENNET_REQUIRE(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
+  FlushDenormals flush;
+  const Matrix<T> input = layer_input(k, X);
+  const Index n = input.cols();
+  const Index batch = std::min(batch_size, n);
+  layer.reserve(std::max(batch, reserved_batch_));
+  const Index offset = layer_offsets_[k];
+  const Index count = layer.num_params();
+  VecMap<T> params(params_.data() + offset, count);
+  VecMap<T> grads(grads_.data() + offset, count);
+  auto updater = make_updater<T>(updater_->config());
+  updater->setup(count);
+  BatchBuffer<T> gathered;
+  if (shuffle) gathered.reserve(input.rows(), batch);
+  std::vector<Index> order(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  using Clock = std::chrono::steady_clock;
+  auto next_poll = Clock::now() + std::chrono::milliseconds(100);
+  std::vector<double> history;
+  for (Index epoch = 0; epoch < epochs; ++epoch) {
+    if (shuffle)
+      for (Index i = n - 1; i > 0; --i)
+        std::swap(order[static_cast<std::size_t>(i)], order[rng_.below(static_cast<std::uint64_t>(i + 1))]);
+    double total = 0;
+    for (Index start = 0; start < n; start += batch) {
+      const Index b = std::min(batch, n - start);
+      ConstMatMap<T> xb(input.data() + start * input.rows(), input.rows(), b);
+      if (shuffle) {
+        auto g = gathered.view(b);
+        for (Index j = 0; j < b; ++j) g.col(j) = input.col(order[static_cast<std::size_t>(start + j)]);
+        new (&xb) ConstMatMap<T>(g.data(), g.rows(), b);
+      }
+      total += static_cast<double>(layer.pretrain_gradient(xb, rng_)) * static_cast<double>(b);
+      // L1/L2 on this layer's weights, as in supervised training.
+      if (l1_ != 0 || l2_ != 0) {
+        for (const auto& [reg_offset, size] : regularized_) {
+          if (reg_offset < offset || reg_offset >= offset + count) continue;
+          auto w = params_.segment(reg_offset, size).array();
+          auto g = grads_.segment(reg_offset, size).array();
+          if (l2_ != 0) g += static_cast<T>(l2_) * w;
+          if (l1_ != 0) g += static_cast<T>(l1_) * w.sign();
+        }
+      }
+      updater->step(params, grads);
+      if (should_stop && Clock::now() >= next_poll) {
+        if (should_stop()) throw Interrupted();
+        next_poll = Clock::now() + std::chrono::milliseconds(100);
+      }
+    }
+    history.push_back(total / static_cast<double>(n));
+  }
+  grads.setZero();  // the supervised gradient of the decoder parameters is zero
+  return history;
 }
 
 template class Network<float>;

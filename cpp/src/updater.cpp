@@ -1,8 +1,6 @@
 #include "eigennet/updater.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -35,23 +33,21 @@ void Updater<T>::setup(Index n) {
 
 template <typename T>
 void Updater<T>::step(VecMap<T> params, VecMap<T> grads) {
+  if (schedule_) {
+    const double rate = schedule_->value_at(iteration_, epoch_);
+    // A growing schedule (gamma > 1, say) can overflow; stop before it turns the parameters into inf.
+    EIGENNET_REQUIRE(std::isfinite(rate) && rate >= 0,
+                     name() + ": the learning-rate schedule gave " + format_number(rate) + " at iteration " +
+                         std::to_string(iteration_) + ", epoch " + std::to_string(epoch_));
+    learning_rate_ = rate;
+  }
   ++iteration_;
   apply(params, grads, iteration_);
 }
 
 namespace {
 
-// Shortest decimal form that reads back as the same double ("1e-09", "0.001", "nan", "inf").
-std::string format_number(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buffer[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
-    if (std::strtod(buffer, nullptr) == v) break;
-  }
-  return buffer;
-}
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Reads hyperparameters by name, rejecting unknown keys and invalid values with the field named.
 class Hyper {
@@ -67,6 +63,21 @@ class Hyper {
     values_.set(key, v);
     return v;
   }
+  // "learning_rate": a number in [0, inf) or a schedule, which take_schedule() then hands over.
+  // Returns the rate of the first step.
+  double learning_rate(double fallback) {
+    const Json* given = config_.find("learning_rate");
+    if (given == nullptr || !given->is_object()) return get("learning_rate", fallback, 0, kInf);
+    used_.push_back("learning_rate");
+    try {
+      schedule_ = make_schedule(*given);
+    } catch (const std::invalid_argument& e) {
+      fail(owner_ + ": learning_rate: " + e.what());
+    }
+    values_.set("learning_rate", schedule_->config());
+    return schedule_->value_at(0, 0);
+  }
+  std::unique_ptr<Schedule> take_schedule() { return std::move(schedule_); }
   // The hyperparameters read so far, in reading order: the updater's configuration.
   const Json& values() const { return values_; }
   void check_no_extra() const {
@@ -74,6 +85,8 @@ class Hyper {
       if (kv.first == "name") continue;
       bool known = false;
       for (const auto& u : used_) known = known || u == kv.first;
+      if (!known && kv.first == "learning_rate")
+        fail(owner_ + " has no learning rate (neither a number nor a schedule); remove \"learning_rate\"");
       if (!known) {
         const std::string hint = closest_name(kv.first, used_);
         fail(owner_ + ": unknown hyperparameter \"" + kv.first + "\"" +
@@ -87,14 +100,13 @@ class Hyper {
   std::string owner_;
   std::vector<std::string> used_;
   Json values_ = Json::object();
+  std::unique_ptr<Schedule> schedule_;
 };
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 template <typename T>
 class Sgd final : public Updater<T> {
  public:
-  explicit Sgd(Hyper& h) : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), {}) {}
+  explicit Sgd(Hyper& h) : Updater<T>(h.learning_rate(1e-3), {}) {}
   std::string name() const override { return "SGD"; }
 
  protected:
@@ -117,7 +129,7 @@ template <typename T>
 class Nesterovs final : public Updater<T> {
  public:
   explicit Nesterovs(Hyper& h)
-      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"velocity"}), momentum_(h.get("momentum", 0.9, 0, 1)) {}
+      : Updater<T>(h.learning_rate(0.1), {"velocity"}), momentum_(h.get("momentum", 0.9, 0, 1)) {}
   std::string name() const override { return "NESTEROVS"; }
 
  protected:
@@ -136,7 +148,7 @@ template <typename T>
 class AdaGrad final : public Updater<T> {
  public:
   explicit AdaGrad(Hyper& h)
-      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"history"}), epsilon_(h.get("epsilon", 1e-6, 0, 1)) {}
+      : Updater<T>(h.learning_rate(0.1), {"history"}), epsilon_(h.get("epsilon", 1e-6, 0, 1)) {}
   std::string name() const override { return "ADAGRAD"; }
 
  protected:
@@ -155,7 +167,7 @@ template <typename T>
 class RmsProp final : public Updater<T> {
  public:
   explicit RmsProp(Hyper& h)
-      : Updater<T>(h.get("learning_rate", 0.1, 0, kInf), {"mean_square"}),
+      : Updater<T>(h.learning_rate(0.1), {"mean_square"}),
         decay_(h.get("rms_decay", 0.95, 0, 1)),
         epsilon_(h.get("epsilon", 1e-8, 0, 1)) {}
   std::string name() const override { return "RMSPROP"; }
@@ -209,7 +221,7 @@ template <typename T>
 class AdamFamily : public Updater<T> {
  public:
   AdamFamily(Hyper& h, std::string name, std::vector<std::string> states)
-      : Updater<T>(h.get("learning_rate", 1e-3, 0, kInf), std::move(states)), hyper_(h), name_(std::move(name)) {}
+      : Updater<T>(h.learning_rate(1e-3), std::move(states)), hyper_(h), name_(std::move(name)) {}
   std::string name() const override { return name_; }
 
  protected:
@@ -332,6 +344,7 @@ std::unique_ptr<Updater<T>> make_updater(const Json& config) {
       auto updater = kv.second(hyper);
       hyper.check_no_extra();
       updater->hyperparameters_ = hyper.values();
+      updater->schedule_ = hyper.take_schedule();
       return updater;
     }
   }

@@ -2,14 +2,28 @@
 
 __version__ = "0.1.0"
 
-from . import _core
+from . import _core, schedules
 from ._core import FormatError
 from .activations import ELU, GELU, Activation, LeakyReLU, RReLU, ThresholdedReLU, register_activation
+from .custom import CustomLayer
 from .datasets import load_digits, load_iris, train_test_split
 from .initializers import Constant, Normal, Uniform
-from .layers import ActivationLayer, Dense, Layer, LossLayer, Output
+from .layers import (
+    ActivationLayer,
+    AlphaDropout,
+    BatchNormalization,
+    Dense,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    Layer,
+    LossLayer,
+    Output,
+)
 from .losses import Loss, register_loss
 from .model import History, LayerIndexError, Sequential, load
+from .transfer import TransferLearning
+from .unsupervised import RBM, AutoEncoder, VariationalAutoencoder
 from .updaters import (
     SGD,
     AdaDelta,
@@ -46,8 +60,10 @@ def get_num_threads() -> int:
 
 __all__ = [
     "__version__", "FormatError",
-    "Sequential", "History", "LayerIndexError", "load",
-    "Layer", "Dense", "Output", "ActivationLayer", "LossLayer",
+    "Sequential", "History", "LayerIndexError", "load", "TransferLearning",
+    "Layer", "Dense", "Output", "ActivationLayer", "LossLayer", "CustomLayer",
+    "BatchNormalization", "Dropout", "GaussianDropout", "AlphaDropout", "GaussianNoise",
+    "AutoEncoder", "RBM", "VariationalAutoencoder",
     "Activation", "LeakyReLU", "RReLU", "ELU", "GELU", "ThresholdedReLU", "register_activation",
     "Loss", "register_loss",
     "Constant", "Normal", "Uniform",

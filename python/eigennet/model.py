@@ -64,11 +64,18 @@ def _all_finite(array: np.ndarray) -> bool:
 
 
 class History:
-    """Per-epoch metrics recorded by :meth:`Sequential.fit` (``history["loss"]``, ``history["val_loss"]``, ...)."""
+    """Per-epoch metrics recorded by :meth:`Sequential.fit` (``history["loss"]``, ``history["val_loss"]``, ...).
+
+    With a full-batch ``algorithm``, ``iterations`` lists every optimizer iteration (epoch, loss,
+    gradient_norm, step_size, function_evaluations, and damping/cg_iterations for Hessian-free) and
+    ``optimizer`` one summary per epoch (iterations, function_evaluations, converged, stop_reason).
+    """
 
     def __init__(self) -> None:
         self.history: Dict[str, List[float]] = {}
         self.epoch: List[int] = []
+        self.iterations: List[Dict[str, Any]] = []
+        self.optimizer: List[Dict[str, Any]] = []
 
     def _record(self, epoch: int, metrics: Dict[str, float]) -> None:
         self.epoch.append(epoch)
@@ -91,6 +98,10 @@ class Sequential:
         applied to the gradient before the updater (DL4J ``l1``/``l2``).
     weight_decay: decoupled decay applied after the updater: ``w -= lr * weight_decay * w``.
     regularize_bias: apply l1, l2 and weight decay to biases too (off by default, as in DL4J).
+    gradient_normalization: DL4J GradientNormalization applied to each step's loss gradient before the
+        l1/l2 terms and the updater (DL4J's order): "renormalize_l2_per_layer", "renormalize_l2_per_param_type",
+        "clip_element_wise_absolute_value", "clip_l2_per_layer", "clip_l2_per_param_type" or None;
+        the clipping kinds use ``gradient_normalization_threshold``.
     seed: seed of all randomness (initialisation, shuffling, RReLU); same seed and thread count give
         bit-identical training. None draws one and records it in the configuration.
     dtype: "float32" (default, fastest) or "float64".
@@ -110,6 +121,8 @@ class Sequential:
         regularize_bias: bool = False,
         seed: Optional[int] = None,
         dtype: Any = "float32",
+        gradient_normalization: Optional[str] = None,
+        gradient_normalization_threshold: float = 1.0,
     ) -> None:
         layers = list(layers)
         if not layers:
@@ -138,6 +151,13 @@ class Sequential:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**53:
             raise ValueError(f"seed must be an integer in [0, 2**53), got {seed!r}")
         self.seed = int(seed)
+        if gradient_normalization is not None and not isinstance(gradient_normalization, str):
+            raise TypeError(f"gradient_normalization must be a name or None, got {type(gradient_normalization).__name__}")
+        self.gradient_normalization = gradient_normalization
+        self.gradient_normalization_threshold = _check_regularization(
+            gradient_normalization_threshold, "gradient_normalization_threshold")
+        if gradient_normalization is not None:
+            self._gradient_normalization_config()  # validates the name and threshold in the core
         self.dtype = _dtype_name(dtype)
         self._np_dtype = _DTYPES[self.dtype]
         self._net: Any = None
@@ -160,7 +180,14 @@ class Sequential:
             "weight_decay": self.weight_decay,
             "regularize_bias": self.regularize_bias,
             "seed": self.seed,
+            "gradient_normalization": self._gradient_normalization_config(),
         }
+
+    def _gradient_normalization_config(self) -> Optional[Dict[str, Any]]:
+        if self.gradient_normalization is None:
+            return None
+        return json.loads(_core.canonical_gradient_normalization(json.dumps(
+            {"name": self.gradient_normalization, "threshold": self.gradient_normalization_threshold})))
 
     def build(self, input_dim: int) -> "Sequential":
         """Create the network and initialise its weights from the seed."""
@@ -287,18 +314,55 @@ class Sequential:
         X: ArrayLike,
         y: ArrayLike,
         epochs: int = 1,
-        batch_size: int = 32,
+        batch_size: Optional[int] = None,
         validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None,
         shuffle: bool = True,
         verbose: int = 1,
+        algorithm: str = "sgd",
+        max_iterations: int = 100,
+        tolerance: float = 1e-5,
+        optimizer_options: Optional[Dict[str, Any]] = None,
     ) -> History:
-        """Train with mini-batch gradient descent and the model's updater.
+        """Train the model.
 
         ``y`` holds integer class labels or one-hot rows for classifiers, target values for regressors.
-        ``batch_size=len(X)`` is full-batch gradient descent and ``batch_size=1`` online learning.
         ``shuffle=False`` keeps the data order. ``verbose=0`` prints nothing, 1 a line per epoch.
         Calling ``fit`` again continues training (updater state and counters carry on).
+
+        ``algorithm`` (DL4J OptimizationAlgorithm) chooses how:
+
+        * ``"sgd"`` (STOCHASTIC_GRADIENT_DESCENT, the default): mini-batch steps of the model's
+          updater. ``batch_size`` defaults to 32; ``batch_size=len(X)`` is full-batch gradient
+          descent and ``batch_size=1`` online learning.
+        * ``"lbfgs"``, ``"conjugate_gradient"``, ``"line_gradient_descent"``, ``"hessian_free"``:
+          the optimizer runs on the score, full-batch by default (``batch_size=None``) or on each
+          mini-batch of ``batch_size`` in turn, up to ``max_iterations`` iterations per batch and
+          epoch; it stops early when the largest gradient component falls below
+          ``tolerance * max(1, |loss|)``. ``optimizer_options`` sets the rest (``lbfgs_memory``,
+          ``function_tolerance``, ``max_line_search_steps``, ``wolfe_c1``, ``wolfe_c2``,
+          ``cg_wolfe_c2``, ``cg_restart_every``, ``hf_initial_damping``, ``hf_max_cg_iterations``,
+          ``hf_cg_decay``). These algorithms do not use the updater; dropout is off while they run
+          and batch normalization uses batch statistics without updating its running ones.
         """
+        algorithm_key = _core.canonical_algorithm(str(algorithm)) if isinstance(algorithm, str) else None
+        if algorithm_key is None:
+            raise TypeError(f"algorithm must be a name such as \"lbfgs\", got {type(algorithm).__name__}")
+        full_batch = algorithm_key != "STOCHASTIC_GRADIENT_DESCENT"
+        options_json = None
+        if full_batch:
+            options = dict(optimizer_options or {})
+            if not isinstance(optimizer_options, (dict, type(None))):
+                raise TypeError("optimizer_options must be a dict")
+            options.update({"algorithm": algorithm_key, "max_iterations": max_iterations,
+                            "gradient_tolerance": tolerance})
+            for key, value in options.items():
+                if isinstance(value, bool) or (key != "algorithm" and not isinstance(value, (int, float, np.integer, np.floating))):
+                    raise TypeError(f"optimizer option {key} must be a number, got {value!r}")
+            options_json = _core.canonical_optimizer_options(json.dumps(options, default=float))
+        elif optimizer_options:
+            raise ValueError("optimizer_options only apply to the full-batch algorithms (lbfgs, conjugate_gradient, ...)")
+        if batch_size is None:
+            batch_size = 2**62 if full_batch else 32
         for value, name, low in ((epochs, "epochs", 0), (batch_size, "batch_size", 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -318,7 +382,14 @@ class Sequential:
         first_epoch = int(net.epoch)
         for epoch in range(epochs):
             start = time.perf_counter()
-            loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
+            if options_json is None:
+                loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
+            else:
+                result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)
+                loss = result["loss"]
+                for step in result.pop("trace"):
+                    history.iterations.append({"epoch": first_epoch + epoch + 1, **step})
+                history.optimizer.append(result)
             elapsed = time.perf_counter() - start
             if not math.isfinite(loss):
                 raise FloatingPointError(
@@ -439,6 +510,94 @@ class Sequential:
         _, grad = self._network().compute_gradients(X_arr, self._targets(y, X_arr.shape[0]))
         return grad
 
+    # ------------------------------------------------------------------ unsupervised layers
+    def _pretrainable_layers(self) -> List[int]:
+        return [int(i) for i in self._network().pretrainable_layers()]
+
+    def _unsupervised_layer(self, layer: Optional[int]) -> int:
+        if layer is None:
+            candidates = self._pretrainable_layers()
+            if not candidates:
+                raise ValueError("the model has no AutoEncoder, RBM or VariationalAutoencoder layer")
+            return candidates[0]
+        return self._layer_index(layer)
+
+    def pretrain(
+        self,
+        X: ArrayLike,
+        epochs: int = 1,
+        batch_size: int = 32,
+        layers: Optional[Sequence[int]] = None,
+        shuffle: bool = True,
+        verbose: int = 1,
+    ) -> Dict[int, List[float]]:
+        """Greedy layer-wise unsupervised pretraining (DL4J ``pretrain``).
+
+        Each AutoEncoder, RBM and VariationalAutoencoder layer in ``layers`` (default: all of them, in
+        order) trains on its own objective for ``epochs`` epochs, its input being ``X`` passed through
+        the layers below it, which are pretrained first. Each layer gets a fresh updater with the
+        model's updater configuration; L1/L2 apply to its weights. Labels are not used. Returns
+        ``{layer index: [objective per epoch]}`` (the objectives are listed in the reference).
+        """
+        for value, name, low in ((epochs, "epochs", 0), (batch_size, "batch_size", 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        X_arr = _numeric_array(X, "X")
+        if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
+            self.build(X_arr.shape[1])
+        X_arr = self._features(X_arr)
+        net = self._network()
+        if layers is None:
+            chosen = self._pretrainable_layers()
+            if not chosen:
+                raise ValueError("the model has no AutoEncoder, RBM or VariationalAutoencoder layer to pretrain")
+        else:
+            chosen = sorted({self._layer_index(k) for k in layers})
+        histories: Dict[int, List[float]] = {}
+        for k in chosen:
+            start = time.perf_counter()
+            values = [float(v) for v in net.pretrain_layer(k, X_arr, int(epochs), int(batch_size), bool(shuffle))]
+            histories[k] = values
+            if not all(math.isfinite(v) for v in values):
+                raise FloatingPointError(
+                    f"the pretraining objective of layer {k} became {values[-1]}; "
+                    "lower the learning rate or check the data scaling"
+                )
+            if verbose and values:
+                print(f"pretrain layer {k} ({type(self.layers[k]).__name__}): objective {values[0]:.4f} -> "
+                      f"{values[-1]:.4f} in {time.perf_counter() - start:.2f}s", file=sys.stdout, flush=True)
+        return histories
+
+    def reconstruct(self, X: ArrayLike, layer: Optional[int] = None) -> np.ndarray:
+        """An unsupervised layer's reconstruction of its input for ``X`` (default: the first such layer).
+        For a layer above the first, the result reconstructs that layer's input, not ``X``."""
+        index = self._unsupervised_layer(layer)
+        return self._network().layer_reconstruct(index, self._features(X))
+
+    def reconstruction_error(self, X: ArrayLike, layer: Optional[int] = None) -> float:
+        """Mean reconstruction error of an unsupervised layer on ``X`` (see the layer's documentation)."""
+        index = self._unsupervised_layer(layer)
+        return float(self._network().layer_reconstruction_error(index, self._features(X)))
+
+    def reconstruction_log_probability(self, X: ArrayLike, layer: Optional[int] = None,
+                                       num_samples: int = 16) -> np.ndarray:
+        """VariationalAutoencoder: importance-sampled estimate of log p(x) for each sample, shape (n,)."""
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}")
+        index = self._unsupervised_layer(layer)
+        return self._network().layer_reconstruction_log_probability(index, self._features(X), int(num_samples))
+
+    def generate(self, Z: ArrayLike, layer: Optional[int] = None) -> np.ndarray:
+        """VariationalAutoencoder: the mean of p(x | z) for each row of ``Z`` (n, latent size)."""
+        index = self._unsupervised_layer(layer)
+        array = _numeric_array(Z, "Z")
+        if array.ndim != 2:
+            raise ValueError(f"Z must be 2-D (n_samples, latent_size), got shape {array.shape}")
+        array = np.ascontiguousarray(array, dtype=self._np_dtype)
+        if not _all_finite(array):
+            raise ValueError("Z contains NaN or infinity")
+        return self._network().layer_generate(index, array)
+
     @property
     def iteration(self) -> int:
         """Updater steps taken so far."""
@@ -515,6 +674,8 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
             regularize_bias=config["regularize_bias"],
             seed=int(config["seed"]),
             dtype=dtype,
+            gradient_normalization=(config.get("gradient_normalization") or {}).get("name"),
+            gradient_normalization_threshold=(config.get("gradient_normalization") or {}).get("threshold", 1.0),
         )
         model.input_dim = int(config["input_dim"])
         extra = json.loads(extra_text)

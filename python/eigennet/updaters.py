@@ -19,6 +19,10 @@ Each applies one step to the flat parameter vector per mini-batch; ``t`` counts 
 * ``AMSGrad(...)``: Adam with ``vmax = max(vmax, v)`` in the denominator (PyTorch ``Adam(amsgrad=True)``).
 * ``NoOp()``: parameters never change (DL4J ``NONE``). DL4J's NoOp passes the gradient through
   unchanged, so there it only freezes layers whose gradient is zeroed; here it always freezes.
+
+``learning_rate`` may also be a schedule from :mod:`eigennet.schedules`
+(``Adam(learning_rate=schedules.Exponential(0.1, gamma=0.99))``): each step then uses the schedule's
+value at that step (or epoch). AdaDelta and NoOp have no learning rate and take no schedule.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any, Dict
 
 from . import _core
 from ._names import resolve
+from .schedules import Schedule, as_schedule
 
 
 class Updater:
@@ -41,14 +46,21 @@ class Updater:
     def __init__(self, **hyperparameters: float) -> None:
         unknown = set(hyperparameters) - set(self._defaults)
         if unknown:
+            no_rate = " (it has no learning rate, so no schedule either)" if "learning_rate" in unknown else ""
             raise TypeError(
                 f"{type(self).__name__} got unexpected hyperparameter(s) {sorted(unknown)}; "
-                f"it takes {sorted(self._defaults)}"
+                f"it takes {sorted(self._defaults)}{no_rate}"
             )
-        self.hyperparameters = dict(self._defaults)
+        self.hyperparameters: Dict[str, Any] = dict(self._defaults)
         for k, v in hyperparameters.items():
+            if k == "learning_rate":
+                schedule = as_schedule(v)  # a Schedule, or a saved schedule's config dict
+                if schedule is not None:
+                    self.hyperparameters[k] = schedule
+                    continue
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"{type(self).__name__}: {k} must be a number, got {type(v).__name__}")
+                expected = "a number or a schedule (eigennet.schedules)" if k == "learning_rate" else "a number"
+                raise TypeError(f"{type(self).__name__}: {k} must be {expected}, got {type(v).__name__}")
             try:
                 value = float(v)
             except OverflowError:
@@ -58,14 +70,16 @@ class Updater:
             self.hyperparameters[k] = value
         self.get_config()  # validates ranges in the core
 
-    def __getattr__(self, item: str) -> float:
+    def __getattr__(self, item: str) -> Any:
         hyper = self.__dict__.get("hyperparameters", {})
         if item in hyper:
             return hyper[item]
         raise AttributeError(item)
 
     def get_config(self) -> Dict[str, Any]:
-        config = {"name": self.name, **self.hyperparameters}
+        config = {"name": self.name}
+        for key, value in self.hyperparameters.items():
+            config[key] = value.get_config() if isinstance(value, Schedule) else value
         return json.loads(_core.canonical_updater(json.dumps(config)))
 
     def __repr__(self) -> str:

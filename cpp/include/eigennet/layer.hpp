@@ -2,6 +2,7 @@
 // parameter and gradient buffers. Working buffers are sized once per maximum batch size.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -133,5 +134,25 @@ class Layer {
 // Builds a layer from its configuration; `n_in` comes from the previous layer.
 template <typename T>
 std::unique_ptr<Layer<T>> make_layer(const Json& config, Index n_in, std::size_t position);
+
+// --- Layer types defined outside the core (C++ plug-ins; Python's eigennet.CustomLayer) ---------
+// A factory builds a layer from its configuration (an object whose "type" is the registered name;
+// a stored model's also has "n_in", "n_out" and whatever the layer's config() added), the width
+// `n_in` of its input, and `where` ("Type(position)") to prefix error messages with. The layer's
+// type() must return the registered name, so that its config() rebuilds it when a saved model is
+// loaded; a model using the type loads only in a process that registered it.
+template <typename T>
+using LayerFactory = std::function<std::unique_ptr<Layer<T>>(const Json& config, Index n_in, const std::string& where)>;
+
+// Registers a layer type for networks of element type T (register both float and double to serve
+// both dtypes); registering a registered name again replaces its factory. Names compare as
+// activation names do (case-insensitive, '_' and '-' ignored); a built-in type's name is refused.
+// make_layer consults registered types after the built-in ones. Thread-safe.
+template <typename T>
+void register_layer_type(const std::string& type, LayerFactory<T> factory);
+
+// The built-in layer types followed by the registered ones (element type T).
+template <typename T>
+std::vector<std::string> layer_type_names();
 
 }  // namespace eigennet

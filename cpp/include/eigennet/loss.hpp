@@ -36,6 +36,17 @@ class Loss {
   void gradient(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, Activation<T>& activation,
                 MatMap<T> dz) const;
 
+  // Hessian-free: result = G r_z / batch for each column, with G the Gauss-Newton matrix of the
+  // sample loss with respect to the pre-activation z: the exact Hessian where the loss is fused
+  // with its activation (softmax + MCXENT/NLL/SPARSE_MCXENT, sigmoid + XENT), otherwise
+  // J^T H_a J with H_a the (diagonal) Hessian of the loss with respect to the output a and J the
+  // activation's Jacobian. False (result untouched) when neither exists for this pair.
+  bool gauss_newton_product(ConstMatMap<T> z, ConstMatMap<T> a, ConstMatMap<T> labels, Activation<T>& activation,
+                            ConstMatMap<T> r_z, MatMap<T> result) const;
+  bool has_gauss_newton(const Activation<T>& activation) const {
+    return has_fused_curvature(activation) || has_output_curvature();
+  }
+
   // False for losses that are not a weighted sum over outputs (make_loss then refuses weights).
   virtual bool supports_output_weights() const { return true; }
   void set_weights(Vector<T> weights) { weights_ = std::move(weights); }
@@ -53,6 +64,14 @@ class Loss {
   virtual bool fused_gradient(const Activation<T>&, ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T>, MatMap<T>) const {
     return false;
   }
+  // Exact Hessian-vector product with respect to z for a fused pair, summed over samples (not
+  // divided by the batch size); false if this pair is not fused.
+  virtual bool has_fused_curvature(const Activation<T>&) const { return false; }
+  virtual void fused_curvature(ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T>, MatMap<T>) const {}
+  // Multiplies `inout` element-wise by the second derivative of the loss with respect to a
+  // (a diagonal Hessian, non-negative for these losses); false if the loss has none.
+  virtual bool has_output_curvature() const { return false; }
+  virtual void multiply_output_curvature(ConstMatMap<T>, ConstMatMap<T>, MatMap<T>) const {}
   // Extra configuration fields of parameterised losses.
   virtual void add_config(Json&) const {}
 

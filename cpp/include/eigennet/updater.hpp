@@ -14,6 +14,8 @@
 //             (DL4J's form: no momentum-decay schedule and no correction of v, unlike PyTorch NAdam)
 //   AMSGRAD   m, v as Adam;  vmax = max(vmax, v);  p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(vmax) + eps)
 //   NONE      no change
+// learning_rate may be a number or a schedule ({"name": "EXPONENTIAL", ...}, see schedule.hpp), which
+// each step evaluates at (steps taken before it, current epoch); AdaDelta and NONE take neither.
 #pragma once
 
 #include <memory>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "eigennet/json.hpp"
+#include "eigennet/schedule.hpp"
 #include "eigennet/types.hpp"
 
 namespace eigennet {
@@ -45,13 +48,19 @@ class Updater {
   // Applies one update to params; `grads` may be used as scratch.
   void step(VecMap<T> params, VecMap<T> grads);
 
-  // The learning rate weight decay multiplies: 1 for AdaDelta (no learning rate), 0 for NONE
-  // (so weight decay leaves frozen parameters unchanged too).
+  // The learning rate weight decay multiplies: the rate of the last step (with a schedule, its value
+  // for that step; before any step, its value at iteration 0, epoch 0), 1 for AdaDelta (no learning
+  // rate), 0 for NONE (so weight decay leaves frozen parameters unchanged too).
   virtual double learning_rate() const { return learning_rate_; }
   virtual bool has_learning_rate() const { return true; }
+  // The learning-rate schedule, or nullptr for a constant rate.
+  const Schedule* schedule() const { return schedule_.get(); }
 
   std::int64_t iteration() const { return iteration_; }
   void set_iteration(std::int64_t t) { iteration_ = t; }
+  // The epoch (from 0) that epoch-driven schedules see; the network sets it as each epoch starts.
+  std::int64_t epoch() const { return epoch_; }
+  void set_epoch(std::int64_t e) { epoch_ = e; }
   // Named state vectors, each of the parameter count, for saving and restoring.
   std::vector<std::string> state_names() const { return state_names_; }
   std::vector<Vector<T>>& state() { return state_; }
@@ -64,14 +73,17 @@ class Updater {
   // t is the 1-based index of this step.
   virtual void apply(VecMap<T> params, VecMap<T> grads, std::int64_t t) = 0;
 
-  double learning_rate_;
+  double learning_rate_;  // the rate apply() uses: the schedule's value for this step when there is one
+  std::unique_ptr<Schedule> schedule_;     // set by make_updater; nullptr for a constant rate
   Json hyperparameters_ = Json::object();  // as read by make_updater, which sets it
   std::vector<std::string> state_names_;
   std::vector<Vector<T>> state_;
   std::int64_t iteration_ = 0;
+  std::int64_t epoch_ = 0;
 };
 
-// {"name": "adam", "learning_rate": ..., ...}; unspecified fields take DL4J's defaults.
+// {"name": "adam", "learning_rate": ..., ...}; unspecified fields take DL4J's defaults. learning_rate
+// is a number or a schedule configuration.
 template <typename T>
 std::unique_ptr<Updater<T>> make_updater(const Json& config);
 
