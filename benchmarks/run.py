@@ -1,11 +1,11 @@
-"""Side-by-side benchmarks of eigennet against PyTorch, scikit-learn and NumPy.
+"""Side-by-side benchmarks of eigennet against PyTorch, scikit-learn, SciPy and NumPy.
 
     python benchmarks/run.py                    # full run (several minutes)
     python benchmarks/run.py --quick            # smoke run (about a minute)
-    python benchmarks/run.py --only W4,W6       # a subset of the workloads
+    python benchmarks/run.py --only W4,W6       # a subset of the workloads (updates their sections)
     python benchmarks/run.py --wheel dist/eigennet-0.1.0-*.whl --measure-build   # add wheel size, build time
 
-Workloads (synthetic data, fixed seeds, float32):
+Workloads (synthetic data, fixed seeds; float32 unless stated):
 
   W1-W3  training throughput, samples/s per epoch at 1 and 2 threads, Adam, one epoch per call:
          W1 784-512-256-10 relu/softmax, batch 128, 60,000 samples; W2 20-64-64-1 relu/sigmoid,
@@ -16,7 +16,13 @@ Workloads (synthetic data, fixed seeds, float32):
          32, 1 and 2 threads: eigennet predict_output / predict_proba on a C-contiguous float32 array,
          PyTorch eager under torch.no_grad() and torch.inference_mode() (NumPy in, NumPy out, output
          activation included), and a NumPy forward pass, all with the same weights.
-  W5     full-batch L-BFGS logistic regression: not available yet (issue #4); reported as such.
+  W5     full-batch L-BFGS on L2-regularized logistic regression, 100,000 x 100 float64 (10,000 with
+         --quick), l2 = 1e-4: wall time to tolerance (max |gradient| <= 1e-6) at 1 and 2 threads of
+         eigennet (float64 and float32 models, algorithm="lbfgs"), scipy.optimize.minimize(method=
+         "L-BFGS-B") on a vectorized NumPy objective (float64 and float32) and scikit-learn
+         LogisticRegression(solver="lbfgs"), all from zero with matched stop rules; iterations,
+         function evaluations, stop reason, and every final point judged by one float64 objective
+         against a tight reference solution.
   W6     footprint: `import eigennet` / `import torch` / `import numpy` wall time in fresh
          subprocesses, the size of the installed extension modules (_core*.so), the wheel size
          (--wheel), peak RSS while training one W1 epoch (each library alone in a subprocess), and
@@ -27,8 +33,10 @@ Workloads (synthetic data, fixed seeds, float32):
          subprocess (where it starts its OpenMP runtime with its own defaults).
 
 Peers run interleaved (A B C A B C ...) in one process and are repeated; medians and min-max are
-written to benchmarks/RESULTS.md. Ratios are eigennet/peer for throughput (higher is better for
-eigennet) and peer/eigennet for latency, time and memory (higher is better for eigennet).
+written to benchmarks/RESULTS.md. A run of some of the workloads (--only) replaces only their
+sections of an existing report, marked with when and how they were measured, and keeps the rest.
+Ratios are eigennet/peer for throughput (higher is better for eigennet) and peer/eigennet for
+latency, time and memory (higher is better for eigennet).
 
 torch is imported before eigennet: eigennet defaults OMP_WAIT_POLICY to PASSIVE when it loads (if
 unset), and PyTorch must start its OpenMP runtime with its own defaults. Not part of the test suite.
@@ -112,6 +120,14 @@ WORKLOADS = {
     "W3": ([784, 2048, 2048, 10], "relu", "softmax", 256, 12_800),
 }
 SECTIONS = ("W1-W3", "W4", "W5", "W6", "W7")
+
+# W5: L2-regularized logistic regression, minimize mean log-loss + 0.5 * l2 * ||w||^2 (bias not penalized)
+LBFGS_SAMPLES, LBFGS_QUICK_SAMPLES, LBFGS_FEATURES = 100_000, 10_000, 100
+LBFGS_L2 = 1e-4
+LBFGS_TOLERANCE = 1e-6           # stop when max |gradient| <= tolerance * max(1, |f|) (here |f| < 1)
+LBFGS_FUNCTION_TOLERANCE = 1e-12  # eigennet's default relative-decrease rule; SciPy's ftol has the same form
+LBFGS_MEMORY = 10                # pairs kept: eigennet's and SciPy's default
+LBFGS_MAX_ITERATIONS = 1000
 
 
 def make_data(widths: List[int], out: str, n: int, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
@@ -425,11 +441,23 @@ def stats(values: Sequence[float], scale: float = 1.0, fmt: str = ",.0f") -> str
 
 
 class Report:
-    """Markdown lines for RESULTS.md; table rows are echoed to stdout as they are added."""
+    """Markdown lines for RESULTS.md; table rows are echoed to stdout as they are added.
 
-    def __init__(self, path: str) -> None:
+    With ``merge`` (a run of some of the sections, ``--only``), save() rewrites only those sections'
+    "## ..." blocks of an existing report and keeps the rest of it (header, other sections, total
+    time); each updated block then starts with a line saying when and how it was measured
+    (``provenance``). Without an existing report to merge into, the whole report is written."""
+
+    def __init__(self, path: str, merge: Optional[Sequence[str]] = None, provenance: str = "") -> None:
         self.path = path
         self.lines: List[str] = []
+        self.merge = list(merge) if merge is not None else None
+        self.provenance = provenance
+        self.marks: List[Tuple[str, int]] = []  # (section name, index of its first line in self.lines)
+
+    def begin(self, section: str) -> None:
+        """The lines added from now on belong to `section` (one of SECTIONS)."""
+        self.marks.append((section, len(self.lines)))
 
     def text(self, *lines: str, echo: bool = True) -> None:
         self.lines.extend(lines)
@@ -452,8 +480,67 @@ class Report:
         if os.path.exists(choices):
             with open(choices, encoding="utf-8") as f:
                 tail = "\n" + f.read()
+        body = "\n".join(self.lines)
+        if self.merge is not None:
+            merged = self._merged()
+            if merged is not None:
+                body = merged
         with open(self.path, "w", encoding="utf-8") as f:
-            f.write("\n".join(self.lines) + "\n" + tail)
+            f.write(body + "\n" + tail)
+
+    def _section_blocks(self) -> Dict[str, List[str]]:
+        """This run's lines of each section, the provenance line after its "## " heading."""
+        blocks: Dict[str, List[str]] = {}
+        for i, (name, start) in enumerate(self.marks):
+            end = self.marks[i + 1][1] if i + 1 < len(self.marks) else len(self.lines)
+            block = list(self.lines[start:end])
+            while block and not block[0].strip():
+                block.pop(0)
+            while block and not block[-1].strip():
+                block.pop()
+            if block and block[0].startswith("## ") and self.provenance:
+                block[1:1] = ["", self.provenance]
+            blocks[name] = block
+        return blocks
+
+    def _merged(self) -> Optional[str]:
+        """The existing report with this run's sections swapped in; None if there is none to merge into."""
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                old = f.read().splitlines()
+        except OSError:
+            return None
+        if not old or old[0] != "# Benchmark results":
+            return None
+        if "## Choices recorded" in old:  # the CHOICES.md tail, appended afresh by save()
+            old = old[: old.index("## Choices recorded")]
+        while old and not old[-1].strip():
+            old.pop()
+        footer: List[str] = []
+        if old and old[-1].startswith("Total benchmark time"):
+            footer = ["", old.pop()]
+        # split into the preamble and "## <name> ..." blocks keyed by <name> (W1-W3, W4, ...)
+        keys: List[Optional[str]] = [None]
+        chunks: List[List[str]] = [[]]
+        for line in old:
+            if line.startswith("## "):
+                keys.append(line[3:].split()[0] if line[3:].split() else "")
+                chunks.append([])
+            chunks[-1].append(line)
+        for name, block in self._section_blocks().items():
+            if name in keys:
+                chunks[keys.index(name)] = block + [""]
+                continue
+            order = SECTIONS.index(name) if name in SECTIONS else len(SECTIONS)
+            at = next((i for i, k in enumerate(keys) if k in SECTIONS and SECTIONS.index(k) > order), len(chunks))
+            if at == len(chunks) and chunks[-1] and chunks[-1][-1].strip():
+                chunks[-1].append("")
+            keys.insert(at, name)
+            chunks.insert(at, block + [""])
+        lines = [line for chunk in chunks for line in chunk]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return "\n".join(lines + footer)
 
 
 @dataclasses.dataclass
@@ -465,6 +552,8 @@ class Settings:
     import_repeats: int     # fresh interpreters per import in W6
     w1_samples: int         # W1 samples for W6 (RSS) and W7
     contention_repeats: int
+    lbfgs_samples: int      # W5 rows of X
+    lbfgs_repeats: int      # interleaved repeats of the W5 solves
     wheel: Optional[str]
     measure_build: bool
 
@@ -499,12 +588,59 @@ def openmp_runtimes() -> List[str]:
     return sorted(found)
 
 
-def header(report: Report, s: Settings) -> None:
-    versions = [f"Python {platform.python_version()}", f"eigennet {en.__version__}", f"NumPy {np.__version__}"]
+def versions() -> List[str]:
+    out = [f"Python {platform.python_version()}", f"eigennet {en.__version__}", f"NumPy {np.__version__}"]
     if torch is not None:
-        versions.append(f"PyTorch {torch.__version__}")
+        out.append(f"PyTorch {torch.__version__}")
     if sklearn is not None:
-        versions.append(f"scikit-learn {sklearn.__version__}")
+        out.append(f"scikit-learn {sklearn.__version__}")
+    try:
+        import scipy
+
+        out.append(f"SciPy {scipy.__version__}")
+    except ImportError:
+        pass
+    return out
+
+
+def load_average() -> Tuple[float, float, float]:
+    try:
+        return os.getloadavg()
+    except OSError:
+        return (float("nan"),) * 3
+
+
+class OtherCpu:
+    """Average number of cores that other processes kept busy between construction and stop():
+    the machine's busy time from /proc/stat minus this process's own CPU time, over the wall time.
+    None without /proc/stat."""
+
+    def __init__(self) -> None:
+        self.start = (self._busy(), self._own(), time.perf_counter())
+
+    @staticmethod
+    def _busy() -> Optional[float]:
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        # user nice system idle iowait irq softirq steal ...: all but idle and iowait
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def stop(self) -> Optional[float]:
+        busy, own, wall = self._busy(), self._own(), time.perf_counter()
+        if busy is None or self.start[0] is None or wall <= self.start[2]:
+            return None
+        return max(0.0, ((busy - self.start[0]) - (own - self.start[1])) / (wall - self.start[2]))
+
+
+def header(report: Report, s: Settings) -> None:
     isa = getattr(en._core, "ISA", None)
     runtimes = openmp_runtimes()
     policy = OMP_WAIT_POLICY_AT_TORCH_IMPORT
@@ -513,7 +649,7 @@ def header(report: Report, s: Settings) -> None:
     report.text(
         "# Benchmark results", "",
         f"- Machine: {machine()}",
-        f"- Versions: {', '.join(versions)}",
+        f"- Versions: {', '.join(versions())}",
         f"- eigennet extension: {'instruction-set build ' + isa if isa else 'single build'}; "
         f"OpenMP {'yes' if en._core.has_openmp() else 'no'}",
         f"- Mode: {'quick (smaller data, fewer repeats: smoke test only)' if s.quick else 'full'}; "
@@ -593,11 +729,277 @@ def section_latency(report: Report, s: Settings) -> None:
     report.save()
 
 
+def lbfgs_data(n: int, d: int = LBFGS_FEATURES, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """X standard normal (float64), true w ~ N(0, 1/d), y ~ Bernoulli(sigmoid(X w)) as 0/1 int64."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w = rng.standard_normal(d) / np.sqrt(d)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ w)))).astype(np.int64)
+    return X, y
+
+
+def logistic_objective(X: np.ndarray, y: np.ndarray, l2: float) -> Callable[[np.ndarray], Tuple[float, np.ndarray]]:
+    """theta = [w, b] -> (mean log-loss + 0.5 l2 ||w||^2, gradient), vectorized NumPy in X's dtype.
+
+    The loss is log(1 + e^z) - y z with z = X w + b; for a float32 X the products, the loss and the
+    gradient are computed in float32 and the value and gradient handed back as float64 (SciPy's
+    L-BFGS-B works in float64)."""
+    n = X.shape[0]
+    dtype = X.dtype
+    yf = y.astype(dtype)
+
+    def f(theta: np.ndarray) -> Tuple[float, np.ndarray]:
+        w = theta[:-1].astype(dtype, copy=False)
+        z = X @ w
+        z += dtype.type(theta[-1])
+        loss = float(np.mean(np.logaddexp(0, z) - yf * z)) + 0.5 * l2 * float(theta[:-1] @ theta[:-1])
+        r = 1 / (1 + np.exp(-z))  # sigmoid
+        r -= yf
+        r /= n
+        grad = np.empty(len(theta))
+        grad[:-1] = X.T @ r
+        grad[:-1] += l2 * theta[:-1]
+        grad[-1] = float(r.sum())
+        return loss, grad
+
+    return f
+
+
+def _short_stop(message: str) -> str:
+    """SciPy's L-BFGS-B messages in eigennet's words."""
+    m = message.upper()
+    if "PROJECTED GRADIENT" in m or "PGTOL" in m:
+        return "gradient tolerance reached"
+    if "REDUCTION OF F" in m or "FACTR" in m:
+        return "function tolerance reached"
+    if "ITERATION" in m and "LIMIT" in m:
+        return "max iterations reached"
+    return message.lower()
+
+
+@contextlib.contextmanager
+def _recording_minimize(results: List[object]) -> Iterator[None]:
+    """scipy.optimize.minimize, also keeping each OptimizeResult (to read scikit-learn's nfev and
+    message, which it does not expose; untimed diagnostic runs only)."""
+    import scipy.optimize
+
+    original = scipy.optimize.minimize
+
+    def minimize(*args, **kwargs):
+        result = original(*args, **kwargs)
+        results.append(result)
+        return result
+
+    scipy.optimize.minimize = minimize
+    try:
+        yield
+    finally:
+        scipy.optimize.minimize = original
+
+
+def _sklearn_loss_is_mean() -> Optional[bool]:
+    """Whether scikit-learn's lbfgs objective is mean(log-loss) + 1/(2 C n) ||w||^2 (True: since the
+    LinearModelLoss rewrite, the gradient tolerance `tol` then applies to our objective's gradient as
+    is) or sum(log-loss) + 1/(2 C) ||w||^2 (False: n times ours). Probed on two samples; None if unknown."""
+    try:
+        from sklearn._loss.loss import HalfBinomialLoss
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+    except ImportError:
+        return None
+    X = np.array([[1.0], [-2.0]])
+    y = np.array([1.0, 0.0])
+    coef = np.array([0.3, 0.1])
+    try:
+        value = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True).loss(coef, X, y, l2_reg_strength=0.0)
+    except TypeError:
+        return None
+    z = X[:, 0] * coef[0] + coef[1]
+    total = float(np.sum(np.logaddexp(0, z) - y * z))
+    if np.isclose(value, total / len(y), rtol=1e-12):
+        return True
+    if np.isclose(value, total, rtol=1e-12):
+        return False
+    return None
+
+
 def section_lbfgs(report: Report, s: Settings) -> None:
-    report.text("", "## W5 full-batch L-BFGS logistic regression")
-    row = report.table("workload", "status")
-    row("W5", "not available (needs full-batch L-BFGS, issue #4)")
-    print("W5: not available (needs full-batch L-BFGS, issue #4)", flush=True)
+    report.text("", "## W5 full-batch L-BFGS logistic regression (time to tolerance)")
+    try:
+        import scipy.optimize
+    except ImportError:
+        row = report.table("workload", "status")
+        row("W5", "not run: SciPy is not installed")
+        report.save()
+        return
+    n, d, l2, tol = s.lbfgs_samples, LBFGS_FEATURES, LBFGS_L2, LBFGS_TOLERANCE
+    X, y = lbfgs_data(n, d)
+    X32 = X.astype(np.float32)
+    objective = logistic_objective(X, y, l2)  # the one shared float64 objective every result is judged by
+    objective32 = logistic_objective(X32, y, l2)
+    x0 = np.zeros(d + 1)
+    loads = [load_average()]
+    other_cpu: Dict[int, Optional[float]] = {}
+
+    # reference: a very tight SciPy solve, polished by Newton steps (exact Hessian; d + 1 = 101 unknowns)
+    ref = scipy.optimize.minimize(objective, x0, jac=True, method="L-BFGS-B",
+                                  options={"gtol": 1e-13, "ftol": 0.0, "maxiter": 10_000, "maxcor": 20}).x
+    for _ in range(2):
+        f_ref, g_ref = objective(ref)
+        z = X @ ref[:-1] + ref[-1]
+        p = 1 / (1 + np.exp(-z))
+        weights = p * (1 - p) / n
+        A = np.hstack([X, np.ones((n, 1))])
+        H = A.T @ (A * weights[:, None])
+        H[np.arange(d), np.arange(d)] += l2
+        ref = ref - np.linalg.solve(H, g_ref)
+        del A
+    f_ref, g_ref = objective(ref)
+
+    sklearn_mean = None
+    LogisticRegression = None
+    if sklearn is not None:
+        from sklearn.linear_model import LogisticRegression
+
+        sklearn_mean = _sklearn_loss_is_mean()
+    # scikit-learn's tol bounds max |projected gradient| of its own objective; when that objective is
+    # n times ours (older releases), the same point needs n times the tolerance.
+    sklearn_tol = tol if sklearn_mean in (True, None) else tol * n
+
+    def eigennet_solver(dtype: str, Xd: np.ndarray) -> Callable[[], dict]:
+        def run() -> dict:
+            model = en.Sequential([en.Output(1, activation="sigmoid", loss="xent", weight_init="zero")],
+                                  l2=l2, dtype=dtype, seed=0)
+            history = model.fit(Xd, y, algorithm="lbfgs", max_iterations=LBFGS_MAX_ITERATIONS, tolerance=tol,
+                                verbose=0, optimizer_options={"lbfgs_memory": LBFGS_MEMORY,
+                                                              "function_tolerance": LBFGS_FUNCTION_TOLERANCE})
+            info = history.optimizer[-1]
+            return {"theta": model.params().astype(np.float64), "iterations": info["iterations"],
+                    "evaluations": info["function_evaluations"], "stop": info["stop_reason"]}
+        return run
+
+    def scipy_solver(f: Callable) -> Callable[[], dict]:
+        def run() -> dict:
+            res = scipy.optimize.minimize(f, np.zeros(d + 1), jac=True, method="L-BFGS-B",
+                                          options={"gtol": tol, "ftol": LBFGS_FUNCTION_TOLERANCE,
+                                                   "maxcor": LBFGS_MEMORY, "maxiter": LBFGS_MAX_ITERATIONS})
+            return {"theta": res.x, "iterations": int(res.nit), "evaluations": int(res.nfev),
+                    "stop": _short_stop(str(res.message))}
+        return run
+
+    def sklearn_solver() -> Callable[[], dict]:
+        def run() -> dict:
+            clf = LogisticRegression(C=1.0 / (l2 * n), solver="lbfgs", tol=sklearn_tol, max_iter=LBFGS_MAX_ITERATIONS)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(X, y)
+            return {"theta": np.concatenate([clf.coef_.ravel(), clf.intercept_]), "iterations": int(clf.n_iter_[0]),
+                    "evaluations": None, "stop": None}
+        return run
+
+    solvers: Dict[str, Callable[[], dict]] = {
+        "eigennet float64": eigennet_solver("float64", X),
+        "eigennet float32": eigennet_solver("float32", X32),
+        "scipy L-BFGS-B, NumPy float64": scipy_solver(objective),
+        "scipy L-BFGS-B, NumPy float32": scipy_solver(objective32),
+    }
+    if LogisticRegression is not None:
+        solvers["scikit-learn lbfgs (float64)"] = sklearn_solver()
+
+    results: Dict[int, Dict[str, dict]] = {}
+    times: Dict[int, Dict[str, List[float]]] = {}
+    for threads in (1, 2):
+        last: Dict[str, dict] = {}
+
+        def keep(name: str, run: Callable[[], dict]) -> Callable[[], None]:
+            def call() -> None:
+                last[name] = run()
+            return call
+
+        # BLAS and OpenMP threads (scikit-learn's loss uses OpenMP) for the peers, then eigennet's own
+        with threadpool_limits(limits=threads) if threadpool_limits is not None else contextlib.nullcontext():
+            set_threads(threads)
+            meter = OtherCpu()
+            times[threads] = interleaved({name: keep(name, run) for name, run in solvers.items()}, s.lbfgs_repeats)
+            other_cpu[threads] = meter.stop()
+            if "scikit-learn lbfgs (float64)" in solvers:  # an untimed extra run to read nfev and the stop message
+                recorded: List[object] = []
+                with _recording_minimize(recorded):
+                    extra = solvers["scikit-learn lbfgs (float64)"]()
+                if recorded:
+                    extra["evaluations"] = int(recorded[-1].nfev)
+                    extra["stop"] = _short_stop(str(recorded[-1].message))
+                last["scikit-learn lbfgs (float64)"] = extra
+        results[threads] = last
+        loads.append(load_average())
+
+    busy_note = ", ".join(f"{t} thread(s) {c:.2f}" for t, c in other_cpu.items() if c is not None)
+    if sklearn is None:
+        sklearn_note = "scikit-learn is not installed."
+    elif sklearn_mean is True:
+        sklearn_note = (f"scikit-learn {sklearn.__version__} minimizes mean log-loss + ||w||^2 / (2 C n), which is our "
+                        "objective itself (checked on a two-sample probe of its loss), so its tol (a bound on max "
+                        f"|projected grad| of that objective) is {sklearn_tol:g} too, with no factor n; its ftol is "
+                        "fixed at 64 eps = 1.4e-14 and its line search allows 50 evaluations (SciPy's default 20, "
+                        "eigennet's 40).")
+    elif sklearn_mean is False:
+        sklearn_note = (f"scikit-learn {sklearn.__version__} minimizes sum log-loss + ||w||^2 / (2 C), n times our "
+                        f"objective, so its tol is tolerance * n = {sklearn_tol:g}.")
+    else:
+        sklearn_note = (f"the scale of scikit-learn {sklearn.__version__}'s objective could not be probed; its tol is "
+                        f"{sklearn_tol:g} (right if it minimizes the mean loss, as releases since 1.2 do).")
+    report.text(
+        "",
+        f"Minimize mean log-loss + 0.5 * l2 * ||w||^2 (bias not penalized), l2 = {l2:g}, over X {n:,} x {d} "
+        f"(standard normal, seed 0), true w ~ N(0, 1/{d}), y ~ Bernoulli(sigmoid(X w)); every solver starts "
+        f"from w = 0, b = 0 and keeps {LBFGS_MEMORY} L-BFGS pairs. Wall time of one solve from Python (model "
+        "or estimator construction, input checks and the solve), median (min-max) of "
+        f"{s.lbfgs_repeats} interleaved repeats after one warm-up, at 1 and 2 threads (eigennet's threads, "
+        "and BLAS/OpenMP threads of NumPy, SciPy and scikit-learn through threadpoolctl).",
+        "",
+        "Stop rules, matched: eigennet stops when max |grad| <= tolerance * max(1, |f|) with tolerance "
+        f"{tol:g}; f stays below 1 here (log 2 at the start), so this is max |grad| <= {tol:g}. SciPy's "
+        f"L-BFGS-B stops when max |projected grad| <= gtol (no bounds: max |grad|), gtol = {tol:g}, and when "
+        "(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) <= ftol, the same form as eigennet's function_tolerance; both "
+        f"are {LBFGS_FUNCTION_TOLERANCE:g}. scikit-learn: C = 1 / (l2 n) gives the same minimizer; "
+        + sklearn_note,
+        "",
+        "Every final point is judged by one float64 NumPy objective: f, f - f* and max |grad| there, and "
+        "max |theta - theta*| over the 101 parameters, where theta* is a SciPy solve with gtol 1e-13, ftol 0, "
+        f"polished by two Newton steps (f* = {f_ref:.15g}, max |grad(theta*)| = {np.abs(g_ref).max():.1e}). "
+        "The float32 rows compute the objective and gradient in float32 (eigennet's float32 model; a NumPy "
+        "objective on a float32 copy of X for SciPy, whose L-BFGS-B itself works in float64); a float32 gradient "
+        f"carries rounding near {tol:g}, so they may stop on the function rule before the gradient rule. "
+        "'ms / f eval' is the median solve time over the function (and gradient) evaluations, everything else "
+        "included. Ratios are peer time / eigennet time (above 1: eigennet faster), against eigennet float64 "
+        "and float32 at the same thread count.",
+        "",
+        f"Load average (1 min) before W5: {loads[0][0]:.2f} (after its 1- and 2-thread parts, which count this "
+        f"benchmark's own threads: {', '.join(f'{l[0]:.2f}' for l in loads[1:])})"
+        + (f"; cores kept busy by other processes while the solves ran (machine CPU time minus this process's, "
+           f"over wall time, {os.cpu_count()} cores): {busy_note}" if busy_note else "")
+        + (". Measured under load (load average above 1.5: other jobs were running on this machine), so times "
+           "are noisy; medians are reported." if loads[0][0] > 1.5 else "."),
+    )
+    row = report.table("solver", "threads", "ms median (min-max)", "iterations", "f evals", "ms / f eval", "stop",
+                       "f (float64)", "f - f*", "max abs grad", "max abs (theta - theta*)",
+                       "peer / eigennet f64", "peer / eigennet f32")
+    for threads in (1, 2):
+        t = times[threads]
+        ours64 = statistics.median(t["eigennet float64"])
+        ours32 = statistics.median(t["eigennet float32"])
+        for name, r in results[threads].items():
+            f_val, g = objective(r["theta"])
+            med = statistics.median(t[name])
+            evals = r["evaluations"]
+            row(name, threads, stats(t[name], 1e3, ",.1f"), r["iterations"], "—" if evals is None else evals,
+                "—" if not evals else f"{med * 1e3 / evals:,.1f}", r["stop"] or "—",
+                f"{f_val:.12f}", f"{f_val - f_ref:.1e}", f"{np.abs(g).max():.1e}",
+                f"{np.abs(r['theta'] - ref).max():.1e}",
+                "—" if name == "eigennet float64" else f"{med / ours64:.2f}x",
+                "—" if name == "eigennet float32" else f"{med / ours32:.2f}x")
+    if "scikit-learn lbfgs (float64)" in solvers:
+        report.text("", "scikit-learn's function evaluations and stop reason come from one extra, untimed fit "
+                        "that records the result of its scipy.optimize.minimize call.")
     report.save()
 
 
@@ -769,7 +1171,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats (a smoke test)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats of W1-W3 (and W7 contention)")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated subset of {', '.join(SECTIONS)}; a subset updates only those "
+                             "sections of an existing --output report (the rest of it is kept)")
+    parser.add_argument("--lbfgs-repeats", type=int, default=None, help="interleaved repeats of the W5 solves")
     parser.add_argument("--wheel", default=None, help="a wheel file whose size W6 reports")
     parser.add_argument("--measure-build", action="store_true", help="time `pip wheel . --no-deps` in W6 (slow)")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
@@ -793,19 +1198,33 @@ def main(argv=None) -> int:
         import_repeats=2 if args.quick else 7,
         w1_samples=1500 if args.quick else WORKLOADS["W1"][4],
         contention_repeats=args.repeats or (1 if args.quick else 3),
+        lbfgs_samples=LBFGS_QUICK_SAMPLES if args.quick else LBFGS_SAMPLES,
+        lbfgs_repeats=args.lbfgs_repeats or (3 if args.quick else 21),
         wheel=args.wheel,
         measure_build=args.measure_build,
     )
-    report = Report(args.output)
+    # A run of some of the sections updates just those sections of an existing report (see Report).
+    partial = only != set(SECTIONS)
+    provenance = ""
+    if partial:
+        provenance = (f"_Section measured by `benchmarks/run.py --only {','.join(x for x in SECTIONS if x in only)}"
+                      f"{' --quick' if args.quick else ''}` on {time.strftime('%Y-%m-%d %H:%M %Z')} "
+                      f"({'quick: smoke test only' if args.quick else 'full settings'}; "
+                      f"{', '.join(versions())}; load average at start "
+                      f"{' / '.join(f'{x:.2f}' for x in load_average())}); the header above describes the "
+                      "last full run._")
+    report = Report(args.output, merge=sorted(only, key=SECTIONS.index) if partial else None, provenance=provenance)
     header(report, s)
     start = time.perf_counter()
     for name, section in (("W1-W3", section_training), ("W4", section_latency), ("W5", section_lbfgs),
                           ("W6", section_footprint), ("W7", section_stability)):
         if name in only:
             began = time.perf_counter()
+            report.begin(name)
             section(report, s)
             print(f"[{name} took {time.perf_counter() - began:.0f} s]", flush=True)
-    report.text("", f"Total benchmark time: {time.perf_counter() - start:.0f} s")
+    if not partial:
+        report.text("", f"Total benchmark time: {time.perf_counter() - start:.0f} s")
     report.save()
     print(f"wrote {args.output}")
     return 0
