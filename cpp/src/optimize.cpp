@@ -206,7 +206,8 @@ class Minimizer {
     const double gradient_length = std::sqrt(dot(g_, g_));
     double initial_step;
     if (algorithm == Algorithm::Lbfgs) {
-      initial_step = pair_count_ > 0 ? 1.0 : std::min(1.0, 1.0 / gradient_length);
+      // Without curvature pairs the first step has length 1 in parameter space (as L-BFGS-B).
+      initial_step = pair_count_ > 0 ? 1.0 : 1.0 / gradient_length;
     } else {
       initial_step = previous_step_ > 0 ? previous_step_ * previous_slope_ / slope : 1.0 / gradient_length;
       if (!(initial_step > 0) || !std::isfinite(initial_step)) initial_step = 1.0 / gradient_length;

@@ -31,7 +31,7 @@
 // f at the start). At most max_line_search_steps evaluations. If no step
 // satisfies both conditions, the lowest point seen is still taken when it lowers f; then L-BFGS
 // and CG drop their memory and retry along -g, and a failure along -g stops the run.
-//   Initial step: LBFGS 1 (min(1, 1/||g||_2) while its memory is empty); LINE_GRADIENT_DESCENT and
+//   Initial step: LBFGS 1 (1/||g||_2 while its memory is empty, as L-BFGS-B); LINE_GRADIENT_DESCENT and
 //   CONJUGATE_GRADIENT 1/||g||_2 at the first iteration, then a_prev g_prev'd_prev / g'd (N&W 3.60).
 //
 // LINE_GRADIENT_DESCENT  d = -g.
