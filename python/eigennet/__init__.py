@@ -71,3 +71,14 @@ __all__ = [
     "load_digits", "load_iris", "train_test_split",
     "set_num_threads", "get_num_threads", "build_info",
 ]
+
+# Submodules loaded on first use, so that `import eigennet` stays fast.
+_LAZY_SUBMODULES = ("callbacks", "data", "evaluation", "plotting", "sklearn")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'eigennet' has no attribute {name!r}")

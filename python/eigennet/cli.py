@@ -145,7 +145,27 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="model file")
     predict.add_argument("--data", required=True, help="CSV of features with a header line (no label column)")
     predict.add_argument("--output", "-o", help="output CSV (default: standard output)")
+
+    export = commands.add_parser("export-onnx", help="write a model file as an ONNX graph (needs onnx)",
+                                 description="Write a model's inference graph as ONNX: input X, output \"output\" "
+                                             "and, for classifiers, \"probabilities\".")
+    export.add_argument("model", help="model file")
+    export.add_argument("--output", "-o", help="ONNX file to write (default: the model file with .onnx)")
+    export.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
     return parser
+
+
+def _export_onnx(args: argparse.Namespace) -> int:
+    import eigennet as en
+
+    model = en.load(args.model)
+    output = args.output or os.path.splitext(args.model)[0] + ".onnx"
+    try:
+        model.to_onnx(output, opset=args.opset)
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {output}")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -270,7 +290,8 @@ def _predict(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": _train, "info": _info, "evaluate": _evaluate, "predict": _predict}
+    handlers = {"train": _train, "info": _info, "evaluate": _evaluate, "predict": _predict,
+                "export-onnx": _export_onnx}
     try:
         return handlers[args.command](args)
     except (CliError, ValueError, TypeError, OSError, RuntimeError, ArithmeticError, MemoryError) as exc:

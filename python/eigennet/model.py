@@ -108,6 +108,14 @@ class Sequential:
 
     ``model.metadata`` is a dict of JSON-serializable values of your own (e.g. class names) that
     :meth:`save` stores in the file and :func:`load` restores.
+
+    normalizer: None, "standardize", "minmax" or an :mod:`eigennet.data` normalizer: fitted on the
+        first training data ``fit`` (or ``pretrain``) sees, saved in the model file, and applied to
+        every input of ``predict``, ``evaluate``, ``score`` and validation data.
+
+    ``model.threshold`` (default 0.5, strictly between 0 and 1) is the decision threshold of sigmoid
+    (XENT) outputs: :meth:`predict` returns 1 where the probability is ``>= threshold``. It is saved
+    with the model; :class:`~eigennet.evaluation.BinaryEvaluation` has helpers that choose it.
     """
 
     def __init__(
@@ -123,6 +131,7 @@ class Sequential:
         dtype: Any = "float32",
         gradient_normalization: Optional[str] = None,
         gradient_normalization_threshold: float = 1.0,
+        normalizer: Any = None,
     ) -> None:
         layers = list(layers)
         if not layers:
@@ -163,6 +172,11 @@ class Sequential:
         self._net: Any = None
         self.input_dim: Optional[int] = None
         self.metadata: Dict[str, Any] = {}
+        self._threshold = 0.5
+        self.stop_training = False  # a callback sets it to end fit after the current epoch
+        from .data import as_normalizer
+
+        self.normalizer = as_normalizer(normalizer)
         if input_dim is not None:
             self.build(input_dim)
 
@@ -237,11 +251,14 @@ class Sequential:
         return self.loss_name in CLASSIFICATION
 
     # ------------------------------------------------------------------ data conversion
-    def _features(self, X: ArrayLike, name: str = "X", check_finite: bool = True) -> np.ndarray:
-        """X as a C-contiguous (n, input_dim) array of the model's dtype, validated. ``check_finite``
-        is off on the prediction path, where the core checks finiteness itself at less cost."""
+    def _features(self, X: ArrayLike, name: str = "X", check_finite: bool = True,
+                  fit_normalizer: bool = False) -> np.ndarray:
+        """X as a C-contiguous (n, input_dim) array of the model's dtype, validated and normalized.
+        ``check_finite`` is off on the prediction path, where the core checks finiteness itself at
+        less cost. ``fit_normalizer`` (training data) fits a normalizer that is not fitted yet."""
         if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2 and X.flags.c_contiguous
-                and X.shape[0] > 0 and X.shape[1] == self.input_dim and not check_finite):
+                and X.shape[0] > 0 and X.shape[1] == self.input_dim and not check_finite
+                and self.normalizer is None):
             return X  # already what the core reads without a copy
         array = _numeric_array(X, name)
         if array.ndim != 2:
@@ -254,6 +271,12 @@ class Sequential:
         array = np.ascontiguousarray(array, dtype=self._np_dtype)
         if check_finite and not _all_finite(array):
             raise ValueError(f"{name} contains NaN or infinity")
+        if self.normalizer is not None:
+            if not self.normalizer.fitted:
+                if not fit_normalizer:
+                    raise RuntimeError("the model's normalizer is not fitted yet: train the model (fit) first")
+                self.normalizer.fit(array)
+            array = self.normalizer.transform(array, dtype=self._np_dtype)
         return array
 
     def _targets(self, y: ArrayLike, n_samples: int, name: str = "y") -> np.ndarray:
@@ -322,12 +345,21 @@ class Sequential:
         max_iterations: int = 100,
         tolerance: float = 1e-5,
         optimizer_options: Optional[Dict[str, Any]] = None,
+        callbacks: Optional[Sequence[Any]] = None,
     ) -> History:
         """Train the model.
 
         ``y`` holds integer class labels or one-hot rows for classifiers, target values for regressors.
-        ``shuffle=False`` keeps the data order. ``verbose=0`` prints nothing, 1 a line per epoch.
-        Calling ``fit`` again continues training (updater state and counters carry on).
+        ``shuffle=False`` keeps the data order. ``verbose=0`` prints nothing; ``verbose=1`` shows a
+        tqdm progress bar over the epochs when stderr is a terminal or in a notebook (loss,
+        validation metrics, samples/s), otherwise a line per epoch on stdout; ``verbose=2`` always
+        a line per epoch. Calling ``fit`` again continues training (updater state and counters carry on).
+
+        ``callbacks`` are :class:`eigennet.callbacks.Callback` objects (EarlyStopping,
+        ModelCheckpoint, CSVLogger, ...), called between epochs; one that sets
+        ``model.stop_training = True`` ends training after the current epoch. A NaN or infinite
+        training loss raises FloatingPointError unless a callback's ``on_nan`` returns True
+        (e.g. :class:`~eigennet.callbacks.TerminateOnNaN`), which ends training gracefully.
 
         ``algorithm`` (DL4J OptimizationAlgorithm) chooses how:
 
@@ -369,7 +401,7 @@ class Sequential:
         X_arr = _numeric_array(X, "X")
         if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
             self.build(X_arr.shape[1])
-        X_arr = self._features(X_arr)
+        X_arr = self._features(X_arr, fit_normalizer=True)
         Y_arr = self._targets(y, X_arr.shape[0])
         validation = None
         if validation_data is not None:
@@ -380,34 +412,64 @@ class Sequential:
         net = self._network()
         history = History()
         first_epoch = int(net.epoch)
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            if options_json is None:
-                loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
-            else:
-                result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)
-                loss = result["loss"]
-                for step in result.pop("trace"):
-                    history.iterations.append({"epoch": first_epoch + epoch + 1, **step})
-                history.optimizer.append(result)
-            elapsed = time.perf_counter() - start
-            if not math.isfinite(loss):
-                raise FloatingPointError(
-                    f"the training loss became {loss} in epoch {first_epoch + epoch + 1}; "
-                    "lower the learning rate or check the data scaling"
-                )
-            metrics = {"loss": loss}
-            if validation is not None:
-                metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
-            history._record(first_epoch + epoch + 1, metrics)
-            if verbose:
-                shown = " - ".join(f"{k} {v:.4f}" for k, v in metrics.items())
-                rate = X_arr.shape[0] / elapsed if elapsed > 0 else float("inf")
-                print(f"epoch {first_epoch + epoch + 1}/{first_epoch + epochs} - {shown} - {rate:,.0f} samples/s",
-                      file=sys.stdout, flush=True)
+        from .callbacks import _CallbackList
+
+        callback_list = _CallbackList(callbacks, self, history, {
+            "epochs": int(epochs), "first_epoch": first_epoch, "batch_size": int(batch_size),
+            "n_samples": int(X_arr.shape[0]), "algorithm": algorithm_key,
+            "verbose": 0 if not verbose else 2 if verbose == 2 else 1,
+            "validation": validation is not None})
+        self.stop_training = False
+        try:
+            callback_list.train_begin()
+            for epoch in range(epochs):
+                if self.stop_training:
+                    break
+                number = first_epoch + epoch + 1
+                callback_list.epoch_begin(number)
+                start = time.perf_counter()
+                if options_json is None:
+                    loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
+                else:
+                    result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)
+                    loss = result["loss"]
+                    for step in result.pop("trace"):
+                        history.iterations.append({"epoch": number, **step})
+                    history.optimizer.append(result)
+                elapsed = time.perf_counter() - start
+                if not math.isfinite(loss):
+                    if callback_list.nan(number, {"loss": float(loss)}):
+                        history._record(number, {"loss": loss})
+                        self.stop_training = True
+                        break
+                    raise FloatingPointError(
+                        f"the training loss became {loss} in epoch {number}; "
+                        "lower the learning rate or check the data scaling"
+                    )
+                metrics = {"loss": float(loss)}
+                if validation is not None:
+                    metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
+                history._record(number, metrics)
+                callback_list.epoch_end(number, dict(metrics), elapsed)
+            callback_list.train_end({})
+        finally:
+            callback_list.close()
         return history
 
     # ------------------------------------------------------------------ inference
+    @property
+    def threshold(self) -> float:
+        """Decision threshold of sigmoid (XENT) outputs used by :meth:`predict` (and the accuracy of
+        :meth:`evaluate`): class 1 where the probability is ``>= threshold``. Default 0.5; must be
+        strictly between 0 and 1; saved in the model file."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        from .evaluation import _check_threshold
+
+        self._threshold = _check_threshold(value, "threshold")
+
     def predict_output(self, X: ArrayLike) -> np.ndarray:
         """The raw output of the last layer, shape (n, n_outputs)."""
         net = self._network()
@@ -426,16 +488,17 @@ class Sequential:
         return out
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Class indices (n,) for a classifier (0/1 at threshold 0.5 for binary; an (n, k) 0/1 matrix for
-        multi-label); output values for a regressor, (n,) for one output or (n, k)."""
+        """Class indices (n,) for a classifier (0/1 for binary: 1 where the probability is
+        ``>= model.threshold``, 0.5 by default; an (n, k) 0/1 matrix for multi-label, with the same
+        threshold); output values for a regressor, (n,) for one output or (n, k)."""
         out = self.predict_output(X)
         task = self.task
         if task == "multiclass":
             return out.argmax(axis=1)
         if task == "binary":
-            return (out[:, 0] >= 0.5).astype(np.int64)
+            return (out[:, 0] >= self._threshold).astype(np.int64)
         if task == "multilabel":
-            return (out >= 0.5).astype(np.int64)
+            return (out >= self._threshold).astype(np.int64)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
@@ -452,7 +515,7 @@ class Sequential:
             truth = Y_arr[:, 0].astype(np.int64) if self.loss_name == "SPARSE_MCXENT" else Y_arr.argmax(axis=1)
             metrics["accuracy"] = float(np.mean(out.argmax(axis=1) == truth))
         elif task in ("binary", "multilabel"):
-            metrics["accuracy"] = float(np.mean((out >= 0.5) == (Y_arr >= 0.5)))
+            metrics["accuracy"] = float(np.mean((out >= self._threshold) == (Y_arr >= 0.5)))
         else:
             metrics["mse"] = float(np.mean((out - Y_arr) ** 2))
             metrics["mae"] = float(np.mean(np.abs(out - Y_arr)))
@@ -462,6 +525,50 @@ class Sequential:
         """``{"loss": ..., "accuracy": ...}`` for classifiers, ``{"loss", "mse", "mae"}`` for regressors."""
         X_arr = self._features(X)
         return self._metrics(X_arr, self._targets(y, X_arr.shape[0]))
+
+    def evaluate_classification(self, X: ArrayLike, y: ArrayLike) -> Any:
+        """An :class:`~eigennet.evaluation.ClassificationEvaluation` of the predictions on ``X`` against
+        the classes ``y`` (labels or one-hot): accuracy, precision/recall/F1, confusion matrix, top-k
+        accuracy, ``stats()``. Binary models decide at ``model.threshold``."""
+        from .evaluation import ClassificationEvaluation
+
+        task = self.task
+        if task not in ("multiclass", "binary"):
+            raise TypeError(
+                f"evaluate_classification needs a multi-class or binary classifier; this model is {task}")
+        X_arr = self._features(X)
+        self._targets(y, X_arr.shape[0])  # validates y against the output layer
+        out = self._network().predict(X_arr)
+        if task == "binary":
+            return ClassificationEvaluation(y, out, threshold=self._threshold)
+        if out.min() < 0 or out.max() > 1:  # not probabilities (e.g. a log-softmax output): classes only
+            return ClassificationEvaluation(y, out.argmax(axis=1), labels=np.arange(out.shape[1]))
+        return ClassificationEvaluation(y, out)
+
+    def evaluate_binary(self, X: ArrayLike, y: ArrayLike) -> Any:
+        """A :class:`~eigennet.evaluation.BinaryEvaluation` of a binary (single sigmoid output) model on
+        ``X`` against 0/1 labels ``y``, at ``model.threshold``: ROC/AUC, precision-recall/AUPRC and
+        the threshold helpers (assign their result to ``model.threshold``)."""
+        from .evaluation import BinaryEvaluation
+
+        if self.task != "binary":
+            raise TypeError(
+                f"evaluate_binary needs a binary model (one sigmoid output, XENT); this model is {self.task}")
+        X_arr = self._features(X)
+        self._targets(y, X_arr.shape[0])
+        return BinaryEvaluation(y, self._network().predict(X_arr), threshold=self._threshold)
+
+    def evaluate_regression(self, X: ArrayLike, y: ArrayLike) -> Any:
+        """A :class:`~eigennet.evaluation.RegressionEvaluation` (MSE, RMSE, MAE, R² per output column)
+        of the model's outputs on ``X`` against ``y``."""
+        from .evaluation import RegressionEvaluation
+
+        if self.is_classifier:
+            raise TypeError(f"evaluate_regression needs a regressor; this model's loss is {self.loss_name}")
+        X_arr = self._features(X)
+        targets = self._targets(y, X_arr.shape[0])
+        truth = _numeric_array(y, "y").astype(np.float64).reshape(targets.shape)  # y at full precision
+        return RegressionEvaluation(truth, self._network().predict(X_arr))
 
     # ------------------------------------------------------------------ parameters
     def params(self) -> np.ndarray:
@@ -545,7 +652,7 @@ class Sequential:
         X_arr = _numeric_array(X, "X")
         if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
             self.build(X_arr.shape[1])
-        X_arr = self._features(X_arr)
+        X_arr = self._features(X_arr, fit_normalizer=True)
         net = self._network()
         if layers is None:
             chosen = self._pretrainable_layers()
@@ -621,7 +728,9 @@ class Sequential:
             user = json.dumps(self.metadata, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"model.metadata must hold JSON-serializable values: {exc}") from None
-        extra = {"python": {"package_version": _package_version(), "metadata": json.loads(user)}}
+        extra = {"python": {"package_version": _package_version(), "metadata": json.loads(user),
+                            "threshold": self._threshold,
+                            "normalizer": None if self.normalizer is None else self.normalizer.get_config()}}
         self._network().save(os.fspath(path), json.dumps(extra))
 
     def summary(self) -> str:
@@ -647,6 +756,46 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, input_dim={self.input_dim}, dtype={self.dtype!r})"
+
+    # ------------------------------------------------------------------ export (ONNX, JSON, YAML)
+    def to_onnx(self, path: Optional[Union[str, "os.PathLike[str]"]] = None, opset: int = 17) -> Any:
+        """Write the inference graph as ONNX to ``path`` (if given) and return the ``onnx.ModelProto``.
+
+        Input ``"X"`` (the model's float type, dynamic batch), output ``"output"`` (as
+        :meth:`predict_output`) and, for classifiers, ``"probabilities"`` (as :meth:`predict_proba`).
+        Needs the ``onnx`` package; layers or activations written in Python raise NotImplementedError.
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path, opset=opset)
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        """The configuration (layers, updater, regularization, seed, dtype) as JSON, without
+        parameters (DL4J ``toJson``); :meth:`from_json` reads it back."""
+        from .export import config_to_dict
+
+        return json.dumps(config_to_dict(self), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes]) -> "Sequential":
+        """A fresh model from :meth:`to_json`'s text: built (weights initialised from the stored seed)
+        if the configuration records ``input_dim``. Raises ValueError for invalid text or configuration."""
+        from .export import model_from_config, parse_json
+
+        return model_from_config(parse_json(text), "JSON")
+
+    def to_yaml(self) -> str:
+        """The configuration as YAML (needs pyyaml), as :meth:`to_json`."""
+        from .export import config_to_dict, dump_yaml
+
+        return dump_yaml(config_to_dict(self))
+
+    @classmethod
+    def from_yaml(cls, text: Union[str, bytes]) -> "Sequential":
+        """A fresh model from :meth:`to_yaml`'s text, as :meth:`from_json`."""
+        from .export import model_from_config, parse_yaml
+
+        return model_from_config(parse_yaml(text), "YAML")
 
 
 def _package_version() -> str:
@@ -681,6 +830,12 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
         extra = json.loads(extra_text)
         metadata = extra.get("python", {}).get("metadata", {}) if isinstance(extra, dict) else {}
         model.metadata = metadata if isinstance(metadata, dict) else {}
+        threshold = extra.get("python", {}).get("threshold", 0.5) if isinstance(extra, dict) else 0.5
+        model.threshold = threshold
+        from .data import normalizer_from_config
+
+        model.normalizer = normalizer_from_config(
+            extra.get("python", {}).get("normalizer") if isinstance(extra, dict) else None)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         raise _core.FormatError(f"{path}: the stored configuration cannot be used ({reason})") from None

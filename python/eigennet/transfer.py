@@ -148,6 +148,9 @@ class TransferLearning:
                 if loc["layer"] == new_index:
                     new.set_param(new_index, loc["name"], old.get_param(source, loc["name"]))
         new.metadata = copy.deepcopy(old.metadata)
+        new.normalizer = copy.deepcopy(old.normalizer)  # the same inputs need the same scaling
+        if self._layers[-1][1] == len(old.layers) - 1:
+            new.threshold = old.threshold  # the same output layer keeps its decision threshold
         return new
 
     def _index(self, layer: int) -> int:
