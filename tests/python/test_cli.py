@@ -357,3 +357,194 @@ def test_train_float64(tmp_path, capsys, iris_csv):
     assert len(re.findall(r"^epoch \d/2 ", result.stdout, re.MULTILINE)) == 2
     model = en.load(tmp_path / "m.enet")
     assert model.dtype == "float64" and model.seed == 3 and model.iteration == 2 * 8
+
+
+def write_config(model, path):
+    path.write_text(model.to_yaml() if path.suffix in (".yaml", ".yml") else model.to_json())
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_train_from_a_config_file(iris_csv, tmp_path, suffix, capsys):
+    config = write_config(en.Sequential([en.Dense(12, activation="tanh"), en.Output(3)], seed=7, dtype="float64",
+                                        updater=en.Adam(learning_rate=0.02)), tmp_path / f"net{suffix}")
+    result = run(["train", "--data", iris_csv, "--label-column", "species", "--config", config, "--epochs", "40",
+                  "-q", "-o", "c.enet"], tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    _, accuracy = parse_test_metrics(result.stdout)
+    assert accuracy >= 0.8
+    model = en.load(tmp_path / "c.enet")
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Output"]
+    assert model.layers[0].get_config()["n_out"] == 12 and model.dtype == "float64" and model.seed == 7
+    assert model.metadata["class_names"] == SPECIES and model.epoch == 40
+
+    # The configuration's own normalizer is kept; --normalize replaces it.
+    normalized = write_config(en.Sequential([en.Output(3)], input_dim=4, normalizer="minmax"), tmp_path / "n.json")
+    assert run_main(["train", "--data", iris_csv, "--label-column", "species", "--config", normalized,
+                     "--epochs", "1", "-q", "-o", tmp_path / "n.enet"], capsys).returncode == 0
+    assert type(en.load(tmp_path / "n.enet").normalizer).__name__ == "MinMax"
+    assert run_main(["train", "--data", iris_csv, "--label-column", "species", "--config", normalized,
+                     "--normalize", "none", "--epochs", "1", "-q", "-o", tmp_path / "n.enet"], capsys).returncode == 0
+    assert en.load(tmp_path / "n.enet").normalizer is None
+
+
+def test_train_config_errors(iris_csv, tmp_path, capsys):
+    out = tmp_path / "x.enet"
+    base = ["train", "--data", iris_csv, "--label-column", "species", "-o", out, "--config"]
+
+    def check(config, pattern):
+        assert_clean_error(run_main(base + [config], capsys), "train", pattern)
+
+    check(write_config(en.Sequential([en.Dense(4), en.Output(2)]), tmp_path / "two.json"),
+          r"two.json: the output layer has 2 output\(s\) \(MCXENT\), but the data has 3 classes "
+          r"\(setosa, versicolor, virginica\)")
+    check(write_config(en.Sequential([en.Output(1, activation="identity", loss="mse")]), tmp_path / "reg.yaml"),
+          "reg.yaml: the output layer is a regression output .* holds 3 classes")
+    check(write_config(en.Sequential([en.Output(3)], input_dim=5), tmp_path / "wide.yml"),
+          "wide.yml: the configuration's input_dim is 5, but the data has 4 feature columns")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"layers": [')
+    check(broken, "broken.json: invalid JSON model configuration")
+    broken_yaml = tmp_path / "broken.yaml"
+    broken_yaml.write_text("layers: [\n")
+    check(broken_yaml, "broken.yaml: invalid YAML model configuration")
+    not_a_model = tmp_path / "other.json"
+    not_a_model.write_text('{"layers": [{"type": "Nope"}]}')
+    check(not_a_model, "other.json: invalid model configuration")
+    text = tmp_path / "net.txt"
+    text.write_text("{}")
+    check(text, r"net.txt: a model configuration must be a .json, .yaml or .yml file")
+    check(tmp_path / "missing.json", "no such file: .*missing.json")
+    # Regression data with a classifier configuration.
+    data = tmp_path / "reg.csv"
+    rng = np.random.default_rng(1)
+    data.write_text("a,y\n" + "".join(f"{v:.6f},{2 * v + 0.1:.6f}\n" for v in rng.normal(size=40)))
+    assert_clean_error(run_main(["train", "--data", data, "-o", out, "--config",
+                                 write_config(en.Sequential([en.Output(3)]), tmp_path / "cls.json")], capsys),
+                       "train", "cls.json: the output layer is a classifier .* continuous values")
+    assert not out.exists()
+
+
+def test_train_validation_split_callbacks_and_normalizer(iris_csv, tmp_path):
+    result = run(["train", "--data", iris_csv, "--label-column", "species", "--hidden", "16", "--epochs", "12",
+                  "--learning-rate", "0.01", "--validation-split", "0.2", "--checkpoint", "ckpt/m-{epoch:03d}.enet",
+                  "--keep-last", "3", "--csv-log", "log.csv", "--normalize", "standardize", "-o", "v.enet"], tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    # 150 samples, 50 per class: 12 per class to test, then 8 per class of the rest to validation (stratified).
+    assert "90 training, 24 validation and 36 test samples" in result.stdout
+    assert re.search(r"^epoch 12/12 - loss [0-9.]+ - val_loss [0-9.]+ - val_accuracy [0-9.]+", result.stdout,
+                     re.MULTILINE), result.stdout
+    assert sorted(os.listdir(tmp_path / "ckpt")) == ["m-010.enet", "m-011.enet", "m-012.enet"]
+    assert en.load(tmp_path / "ckpt" / "m-012.enet").epoch == 12
+    with open(tmp_path / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 13))
+    assert set(rows[0]) == {"epoch", "loss", "val_loss", "val_accuracy"}
+    model = en.load(tmp_path / "v.enet")
+    assert type(model.normalizer).__name__ == "Standardize" and model.normalizer.fitted
+    # The saved normalizer is applied to raw CSV features at prediction time.
+    predicted = run(["predict", "v.enet", "--data", iris_csv, "-o", "p.csv"], tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    with open(tmp_path / "p.csv", newline="") as f:
+        labels = [r[0] for r in list(csv.reader(f))[1:]]
+    X, y = en.load_iris()
+    assert np.mean(np.array(labels) == np.array(SPECIES)[y]) >= 0.8
+
+
+def test_train_early_stopping(iris_csv, tmp_path, capsys):
+    # A learning rate that makes val_loss worsen soon: patience 2 stops well before 200 epochs.
+    result = run_main(["train", "--data", iris_csv, "--label-column", "species", "--hidden", "16", "--epochs", "200",
+                       "--learning-rate", "0.05", "--batch-size", "8", "--validation-split", "0.3",
+                       "--early-stopping", "2", "--csv-log", tmp_path / "log.csv", "-o", tmp_path / "e.enet"], capsys)
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"^early stopping: stopped after epoch (\d+); kept epoch (\d+) \(val_loss ([0-9.]+)\)$",
+                      result.stdout, re.MULTILINE)
+    assert match, result.stdout
+    stopped, best = int(match.group(1)), int(match.group(2))
+    assert stopped < 200 and stopped == best + 3
+    with open(tmp_path / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == stopped
+    val_losses = [float(r["val_loss"]) for r in rows]
+    assert min(val_losses) == pytest.approx(val_losses[best - 1])
+    assert float(match.group(3)) == pytest.approx(val_losses[best - 1], abs=5e-5)
+    # The best epoch's weights were restored before saving (the epoch counter is not rewound).
+    model = en.load(tmp_path / "e.enet")
+    assert model.epoch == stopped
+    X, y = en.load_iris()
+    X_train, _, y_train, _ = en.train_test_split(X, y, test_size=0.25, seed=42)
+    _, X_val, _, y_val = en.train_test_split(X_train, y_train, test_size=0.3, seed=42)
+    assert model.evaluate(X_val, y_val)["loss"] == pytest.approx(val_losses[best - 1], rel=1e-4)
+
+
+def test_train_full_batch_algorithm(iris_csv, tmp_path, capsys, monkeypatch):
+    calls = []
+    fit = en.Sequential.fit
+
+    def recording_fit(self, *args, **kwargs):
+        calls.append((kwargs["algorithm"], kwargs["batch_size"]))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(en.Sequential, "fit", recording_fit)
+    result = run_main(["train", "--data", iris_csv, "--label-column", "species", "--hidden", "8",
+                       "--algorithm", "lbfgs", "--epochs", "2", "--seed", "1", "-q", "-o", tmp_path / "l.enet"],
+                      capsys)
+    assert result.returncode == 0, result.stderr
+    _, accuracy = parse_test_metrics(result.stdout)
+    assert accuracy >= 0.85
+    assert en.load(tmp_path / "l.enet").epoch == 2
+    result = run_main(["train", "--data", iris_csv, "--label-column", "species", "--hidden", "8",
+                       "--algorithm", "conjugate_gradient", "--batch-size", "56", "--epochs", "1", "-q",
+                       "-o", tmp_path / "c.enet"], capsys)
+    assert result.returncode == 0, result.stderr
+    assert run_main(["train", "--data", iris_csv, "--label-column", "species", "--epochs", "1", "-q",
+                     "-o", tmp_path / "s.enet"], capsys).returncode == 0
+    # Full batch unless --batch-size is given; sgd keeps its default of 32.
+    assert calls == [("LBFGS", None), ("CONJUGATE_GRADIENT", 56), ("STOCHASTIC_GRADIENT_DESCENT", 32)]
+
+
+def test_new_train_option_errors(iris_csv, tmp_path, capsys):
+    out = tmp_path / "x.enet"
+    base = ["train", "--data", iris_csv, "--label-column", "species", "--epochs", "2", "-o", out]
+
+    def check(extra, pattern):
+        assert_clean_error(run_main(base + extra, capsys), "train", pattern)
+
+    check(["--validation-split", "1.5"], r"--validation-split must be a fraction in \(0, 1\), got 1.5")
+    check(["--validation-split", "0"], r"--validation-split must be a fraction in \(0, 1\), got 0")
+    check(["--validation-split", "0.2", "--early-stopping", "-1"], "--early-stopping takes a patience >= 0")
+    check(["--checkpoint", "m.enet", "--keep-last", "0"], "--keep-last must be at least 1")
+    check(["--algorithm", "adamw"], "--algorithm: unknown algorithm 'adamw'; known: sgd, .*lbfgs")
+    check(["--checkpoint", str(tmp_path / "m-{step}.enet")], "ModelCheckpoint cannot format")
+    check(["--csv-log", str(tmp_path / "no" / "dir" / "log.csv")], "No such file or directory")
+    assert not out.exists()
+    for extra, pattern in ((["--early-stopping", "3"], "--early-stopping needs --validation-split"),
+                           (["--keep-last", "2"], "--keep-last needs --checkpoint"),
+                           (["--config", "net.json", "--hidden", "8", "--l2", "0"],
+                            "--hidden, --l2 cannot be combined with --config"),
+                           (["--normalize", "zscore"], "argument --normalize: invalid choice"),
+                           (["--validation-split", "half"], "argument --validation-split: invalid float value")):
+        result = run_main(base + extra, capsys)
+        assert result.returncode == 2, extra
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("usage: eigennet train")
+        assert re.search(f"^eigennet train: error: {pattern}", result.stderr, re.MULTILINE), result.stderr
+    assert not out.exists()
+
+
+def test_new_train_options_in_help(capsys):
+    result = run_main(["train", "--help"], capsys)
+    for option in ("--config", "--validation-split", "--early-stopping", "--checkpoint", "--keep-last", "--csv-log",
+                   "--normalize", "--algorithm"):
+        assert option in result.stdout, option
+
+
+def test_evaluate_stats(iris_model, iris_csv, tmp_path, capsys):
+    path, _ = iris_model
+    result = run(["evaluate", path, "--data", iris_csv, "--label-column", "species", "--stats"], tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "Evaluation Metrics" in result.stdout and "Confusion Matrix" in result.stdout
+    assert re.search(r"^ versicolor +[0-9.]+ +[0-9.]+ +[0-9.]+ +50$", result.stdout, re.MULTILINE), result.stdout
+    accuracy = json.loads(run_main(["evaluate", path, "--data", iris_csv, "--label-column", "species"],
+                                   capsys).stdout)["accuracy"]
+    assert f"Accuracy:        {accuracy:.4f}" in result.stdout
