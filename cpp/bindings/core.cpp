@@ -445,6 +445,14 @@ void bind_network(py::module_& m, const char* class_name) {
              return n.fit_epoch(x, y, batch_size, shuffle, python_signal_pending);
            },
            py::arg("X"), py::arg("Y"), py::arg("batch_size"), py::arg("shuffle"))
+      .def("train_batch",
+           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y) {
+             auto x = as_columns<T>(X, "X");
+             auto y = as_columns<T>(Y, "y");
+             py::gil_scoped_release release;
+             return n.train_batch(x, y);
+           },
+           py::arg("X"), py::arg("Y"))
       .def("score",
            [](Net& n, const InputArray<T>& X, const InputArray<T>& Y) {
              auto x = as_columns<T>(X, "X");

@@ -305,6 +305,16 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
 }
 
 template <typename T>
+T Network<T>::train_batch(ConstMatMap<T> X, ConstMatMap<T> Y) {
+  TrainingGuard guard(training_);
+  check_data(X, Y);
+  FlushDenormals flush;
+  reserve(X.cols());
+  updater_->set_epoch(epoch_);
+  return train_step(X, Y);
+}
+
+template <typename T>
 T Network<T>::compute_gradients(ConstMatMap<T> X, ConstMatMap<T> Y) {
   TrainingGuard guard(training_);
   check_data(X, Y);

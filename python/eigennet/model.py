@@ -51,6 +51,9 @@ def _numeric_array(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
+_NO_BATCH = object()  # end of a batch iterator in Sequential.fit_batches
+
+
 class LayerIndexError(IndexError, ValueError):
     """A layer index out of range (an IndexError that is also a ValueError, like other bad arguments)."""
 
@@ -335,7 +338,7 @@ class Sequential:
     def fit(
         self,
         X: ArrayLike,
-        y: ArrayLike,
+        y: ArrayLike = None,
         epochs: int = 1,
         batch_size: Optional[int] = None,
         validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None,
@@ -346,6 +349,7 @@ class Sequential:
         tolerance: float = 1e-5,
         optimizer_options: Optional[Dict[str, Any]] = None,
         callbacks: Optional[Sequence[Any]] = None,
+        class_weight: Any = None,
     ) -> History:
         """Train the model.
 
@@ -375,7 +379,18 @@ class Sequential:
           ``cg_wolfe_c2``, ``cg_restart_every``, ``hf_initial_damping``, ``hf_max_cg_iterations``,
           ``hf_cg_decay``). These algorithms do not use the updater; dropout is off while they run
           and batch normalization uses batch statistics without updating its running ones.
+
+        ``class_weight`` (MCXENT / NEGATIVELOGLIKELIHOOD classifiers): None, a dict
+        ``{class_index: weight}`` (missing classes weigh 1) or ``"balanced"``
+        (``n_samples / (n_classes * count)`` as in scikit-learn, over the classes present in ``y``).
+        A sample of class ``c`` then contributes ``weight[c]`` times its loss and gradient, exactly;
+        the training loss in the history is this weighted mean, validation metrics are unweighted.
+        SPARSE_MCXENT and XENT outputs raise ValueError (use one-hot MCXENT labels, or per-output
+        loss weights for XENT). To train from batches that do not fit in memory, see :meth:`fit_batches`.
         """
+        if y is None:
+            raise TypeError("fit(X, y) needs labels y; to train from an iterable or generator of "
+                            "(X_batch, y_batch) pairs use fit_batches(batches, epochs=...)")
         algorithm_key = _core.canonical_algorithm(str(algorithm)) if isinstance(algorithm, str) else None
         if algorithm_key is None:
             raise TypeError(f"algorithm must be a name such as \"lbfgs\", got {type(algorithm).__name__}")
@@ -403,6 +418,8 @@ class Sequential:
             self.build(X_arr.shape[1])
         X_arr = self._features(X_arr, fit_normalizer=True)
         Y_arr = self._targets(y, X_arr.shape[0])
+        if class_weight is not None:
+            Y_arr = self._weight_classes(Y_arr, self._class_weight_vector(class_weight, Y_arr))
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -447,6 +464,219 @@ class Sequential:
                         "lower the learning rate or check the data scaling"
                     )
                 metrics = {"loss": float(loss)}
+                if validation is not None:
+                    metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
+                history._record(number, metrics)
+                callback_list.epoch_end(number, dict(metrics), elapsed)
+            callback_list.train_end({})
+        finally:
+            callback_list.close()
+        return history
+
+    def _class_weight_vector(self, class_weight: Any, Y_arr: Optional[np.ndarray]) -> np.ndarray:
+        """One weight per output column (class) for ``class_weight``; ``Y_arr`` (converted labels)
+        is needed for "balanced"."""
+        loss = self.loss_name
+        if loss in ("SPARSE_MCXENT", "XENT"):
+            raise ValueError(
+                f"class_weight needs one-hot MCXENT (or NEGATIVELOGLIKELIHOOD) labels; this model's loss is {loss}"
+                + (": use loss MCXENT with integer or one-hot labels instead" if loss == "SPARSE_MCXENT" else
+                   ": use per-output loss weights (a weighted XENT loss) to weight the outputs"))
+        if loss not in ("MCXENT", "NEGATIVELOGLIKELIHOOD"):
+            raise ValueError(f"class_weight needs a MCXENT or NEGATIVELOGLIKELIHOOD classifier; this model's loss is {loss}")
+        n_out = self.n_outputs
+        if isinstance(class_weight, str):
+            if class_weight != "balanced":
+                raise ValueError(f'class_weight must be None, a dict or "balanced", got {class_weight!r}')
+            if Y_arr is None:
+                raise ValueError('class_weight="balanced" needs the class counts of the whole data, which a stream '
+                                 'of batches does not give; compute the weights (e.g. with '
+                                 'sklearn.utils.class_weight.compute_class_weight) and pass them as a dict')
+            counts = Y_arr.sum(axis=0, dtype=np.float64)  # the bincount for one-hot rows
+            present = counts > 0
+            weights = np.ones(n_out, dtype=np.float64)
+            weights[present] = Y_arr.shape[0] / (int(present.sum()) * counts[present])
+            return weights
+        if not isinstance(class_weight, dict):
+            raise TypeError(f'class_weight must be None, a dict or "balanced", got {type(class_weight).__name__}')
+        weights = np.ones(n_out, dtype=np.float64)
+        for key, value in class_weight.items():
+            if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_out:
+                raise ValueError(f"class_weight key {key!r} is not a class index 0..{n_out - 1}")
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(float(value)) or value < 0:
+                raise ValueError(f"class_weight[{key}] must be a finite number >= 0, got {value!r}")
+            weights[int(key)] = float(value)
+        return weights
+
+    def _weight_classes(self, Y_arr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        # Exact class weighting by scaling the labels: the loss -sum_c y_c log a_c is linear in y, and so
+        # is its gradient (softmax fused: a * sum(y) - y; otherwise -y / a through the activation), so
+        # scaling a one-hot row by w multiplies that sample's loss and gradient by w. Scaling column c
+        # by weight[c] does that for one-hot rows and weights soft labels per class. A new array: Y_arr
+        # may be the caller's own labels.
+        return np.ascontiguousarray(Y_arr * weights.astype(self._np_dtype), dtype=self._np_dtype)
+
+    def fit_batches(
+        self,
+        batches: Any,
+        epochs: int = 1,
+        validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+        verbose: int = 1,
+        callbacks: Optional[Sequence[Any]] = None,
+        class_weight: Optional[Dict[int, float]] = None,
+    ) -> History:
+        """Train on a stream of mini-batches: one step of the model's updater per ``(X_batch, y_batch)``
+        pair, in the order given (for data that does not fit in memory, or batches made on the fly).
+
+        ``batches`` is one of:
+
+        * a callable without arguments returning a fresh iterable of batches, e.g. a generator
+          function that reads a file chunk by chunk: it is called once per epoch, any ``epochs`` works;
+        * a re-iterable collection (a list of pairs, or any object whose ``iter()`` starts over),
+          iterated once per epoch;
+        * a one-shot iterator (a generator object, a file reader): it can be consumed only once, so
+          ``epochs > 1`` raises ValueError; pass the generator function itself instead.
+
+        Each batch is checked and converted like ``fit``'s data (integer labels or one-hot rows for
+        classifiers, ...); batches may differ in size. A bad batch (wrong width, NaN, bad labels)
+        raises ValueError naming its 0-based index in the epoch; the steps on the batches before it
+        are kept, the epoch counter is not advanced and the model stays usable. The model's epoch
+        counter advances once per complete pass. ``history["loss"]`` of an epoch is the mean of the
+        step scores weighted by batch size, as in ``fit``; streaming ``X, y`` in order in batches of
+        ``b`` rows trains exactly (bit for bit) like ``fit(X, y, batch_size=b, shuffle=False)``.
+        Shuffling is up to the source.
+
+        A normalizer that is not fitted yet is fitted on the first batch (its statistics only); to use
+        statistics of the whole data, fit it first (``model.normalizer.fit(X_sample)``).
+        ``validation_data``, ``verbose`` and ``callbacks`` work as in ``fit`` (``params["n_samples"]``
+        of the callbacks is the number of samples of the epoch); ``class_weight`` is a dict as in
+        ``fit`` ("balanced" needs counts over the whole data: compute them and pass a dict). Only the
+        mini-batch updater is available (no full-batch ``algorithm``).
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        if isinstance(batches, (np.ndarray, str, bytes)) or (isinstance(batches, tuple) and len(batches) == 2
+                                                             and isinstance(batches[0], np.ndarray)):
+            raise TypeError("fit_batches takes an iterable (or a function returning one) of (X_batch, y_batch) "
+                            "pairs; to train on arrays use fit(X, y)")
+        if isinstance(class_weight, str):
+            raise ValueError('class_weight="balanced" needs the class counts of the whole data, which a stream '
+                             'of batches does not give; pass a dict of weights' if class_weight == "balanced" else
+                             f"fit_batches takes class_weight None or a dict, got {class_weight!r}")
+        if hasattr(batches, "__iter__"):
+            one_shot = iter(batches) is batches
+            if one_shot and epochs > 1:
+                raise ValueError(
+                    f"batches is a one-shot iterator ({type(batches).__name__}), which can be consumed only once, "
+                    f"but epochs={epochs}; pass a function returning a fresh iterator per epoch (e.g. the "
+                    "generator function itself) or a list of batches")
+
+            def epoch_source() -> Any:
+                return iter(batches)
+        elif callable(batches):
+            def epoch_source() -> Any:
+                made = batches()
+                if not hasattr(made, "__iter__"):
+                    raise TypeError(f"the batches function returned a {type(made).__name__}, not an iterable of "
+                                    "(X_batch, y_batch) pairs")
+                return iter(made)
+        else:
+            raise TypeError(f"batches must be an iterable of (X_batch, y_batch) pairs or a function returning "
+                            f"one, got {type(batches).__name__}")
+        history = History()
+        if epochs == 0:
+            return history
+        weights: Optional[np.ndarray] = None
+
+        def convert(item: Any, index: int) -> Tuple[np.ndarray, np.ndarray]:
+            try:
+                if not isinstance(item, (tuple, list)) or len(item) != 2:
+                    raise ValueError(f"expected an (X_batch, y_batch) pair, got {type(item).__name__}")
+                X_arr = _numeric_array(item[0], "X")
+                if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
+                    self.build(X_arr.shape[1])
+                X_arr = self._features(X_arr, fit_normalizer=True)
+                Y_arr = self._targets(item[1], X_arr.shape[0])
+                if weights is not None:
+                    Y_arr = self._weight_classes(Y_arr, weights)
+                return X_arr, Y_arr
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"batch {index}: {exc}") from None
+
+        iterator = epoch_source()
+        first = next(iterator, None)
+        if first is None:
+            raise ValueError("the batch source yielded no batches")
+        first_batch = convert(first, 0)
+        if class_weight is not None:
+            weights = self._class_weight_vector(class_weight, None)
+            first_batch = (first_batch[0], self._weight_classes(first_batch[1], weights))
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (X_val, y_val)")
+            Xv = self._features(validation_data[0], "validation X")
+            validation = (Xv, self._targets(validation_data[1], Xv.shape[0], "validation y"))
+        net = self._network()
+        first_epoch = int(net.epoch)
+        from .callbacks import _CallbackList
+
+        callback_list = _CallbackList(callbacks, self, history, {
+            "epochs": int(epochs), "first_epoch": first_epoch, "batch_size": int(first_batch[0].shape[0]),
+            "n_samples": int(first_batch[0].shape[0]), "algorithm": "STOCHASTIC_GRADIENT_DESCENT",
+            "verbose": 0 if not verbose else 2 if verbose == 2 else 1,
+            "validation": validation is not None})
+        self.stop_training = False
+        try:
+            callback_list.train_begin()
+            for epoch in range(epochs):
+                if self.stop_training:
+                    break
+                number = first_epoch + epoch + 1
+                callback_list.epoch_begin(number)
+                start = time.perf_counter()
+                if epoch > 0:
+                    previous, iterator = iterator, epoch_source()
+                    if iterator is previous:
+                        raise ValueError("the batches function returned the same iterator again; it must return a "
+                                         "fresh one per epoch (e.g. a generator function, not a generator)")
+                total, n_seen, index = 0.0, 0, 0
+                pending = first_batch if epoch == 0 else None
+                while True:
+                    if pending is None:
+                        item = next(iterator, _NO_BATCH)
+                        if item is _NO_BATCH:
+                            break
+                        pending = convert(item, index)
+                    X_b, Y_b = pending
+                    pending = None
+                    try:
+                        step = net.train_batch(X_b, Y_b)
+                    except ValueError as exc:
+                        raise ValueError(f"batch {index}: {exc}") from None
+                    total += float(step) * X_b.shape[0]
+                    n_seen += X_b.shape[0]
+                    index += 1
+                if n_seen == 0:
+                    raise ValueError(f"epoch {number}: the batch source yielded no batches (an iterator that "
+                                     "was already consumed?)")
+                net.epoch = int(net.epoch) + 1
+                elapsed = time.perf_counter() - start
+                # Rounded to the model's dtype like fit's epoch loss (the same value for the same steps).
+                loss = float(self._np_dtype(total / n_seen))
+                for cb in callback_list.callbacks:
+                    cb.params["n_samples"] = n_seen
+                if not math.isfinite(loss):
+                    if callback_list.nan(number, {"loss": loss}):
+                        history._record(number, {"loss": loss})
+                        self.stop_training = True
+                        break
+                    raise FloatingPointError(
+                        f"the training loss became {loss} in epoch {number}; "
+                        "lower the learning rate or check the data scaling"
+                    )
+                metrics = {"loss": loss}
                 if validation is not None:
                     metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
                 history._record(number, metrics)

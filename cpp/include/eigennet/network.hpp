@@ -64,6 +64,10 @@ class Network {
   // returns true training stops after the current step and Interrupted is thrown.
   T fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bool shuffle,
               const std::function<bool()>& should_stop = {});
+  // One training step on exactly this batch (no shuffling, no splitting); returns the step's
+  // score. The updater sees the current epoch but epoch() is not advanced: a caller streaming
+  // batches ends each pass with set_epoch(epoch() + 1).
+  T train_batch(ConstMatMap<T> X, ConstMatMap<T> Y);
 
   // Checks shapes, finiteness and label ranges of a training set; throws std::invalid_argument.
   void check_data(ConstMatMap<T> X, ConstMatMap<T> Y) const;
