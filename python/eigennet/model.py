@@ -420,12 +420,7 @@ class Sequential:
         Y_arr = self._targets(y, X_arr.shape[0])
         if class_weight is not None:
             Y_arr = self._weight_classes(Y_arr, self._class_weight_vector(class_weight, Y_arr))
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (X_val, y_val)")
-            Xv = self._features(validation_data[0], "validation X")
-            validation = (Xv, self._targets(validation_data[1], Xv.shape[0], "validation y"), validation_data[1])
+        validation = self._validation_arrays(validation_data)
         net = self._network()
         history = History()
         first_epoch = int(net.epoch)
@@ -453,25 +448,41 @@ class Sequential:
                     for step in result.pop("trace"):
                         history.iterations.append({"epoch": number, **step})
                     history.optimizer.append(result)
-                elapsed = time.perf_counter() - start
-                if not math.isfinite(loss):
-                    if callback_list.nan(number, {"loss": float(loss)}):
-                        history._record(number, {"loss": loss})
-                        self.stop_training = True
-                        break
-                    raise FloatingPointError(
-                        f"the training loss became {loss} in epoch {number}; "
-                        "lower the learning rate or check the data scaling"
-                    )
-                metrics = {"loss": float(loss)}
-                if validation is not None:
-                    metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
-                history._record(number, metrics)
-                callback_list.epoch_end(number, dict(metrics), elapsed)
+                if not self._end_epoch(number, float(loss), validation, history, callback_list,
+                                       time.perf_counter() - start):
+                    break
             callback_list.train_end({})
         finally:
             callback_list.close()
         return history
+
+    def _validation_arrays(self, validation_data: Any) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a tuple (X_val, y_val)")
+        Xv = self._features(validation_data[0], "validation X")
+        return Xv, self._targets(validation_data[1], Xv.shape[0], "validation y")
+
+    def _end_epoch(self, number: int, loss: float, validation: Optional[Tuple[np.ndarray, np.ndarray]],
+                   history: History, callback_list: Any, elapsed: float) -> bool:
+        """Records an epoch's metrics and runs the callbacks; False when training must stop. A
+        non-finite loss raises FloatingPointError unless a callback's on_nan ends training."""
+        if not math.isfinite(loss):
+            if callback_list.nan(number, {"loss": loss}):
+                history._record(number, {"loss": loss})
+                self.stop_training = True
+                return False
+            raise FloatingPointError(
+                f"the training loss became {loss} in epoch {number}; "
+                "lower the learning rate or check the data scaling"
+            )
+        metrics = {"loss": loss}
+        if validation is not None:
+            metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
+        history._record(number, metrics)
+        callback_list.epoch_end(number, dict(metrics), elapsed)
+        return True
 
     def _class_weight_vector(self, class_weight: Any, Y_arr: Optional[np.ndarray]) -> np.ndarray:
         """One weight per output column (class) for ``class_weight``; ``Y_arr`` (converted labels)
@@ -612,12 +623,7 @@ class Sequential:
         if class_weight is not None:
             weights = self._class_weight_vector(class_weight, None)
             first_batch = (first_batch[0], self._weight_classes(first_batch[1], weights))
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (X_val, y_val)")
-            Xv = self._features(validation_data[0], "validation X")
-            validation = (Xv, self._targets(validation_data[1], Xv.shape[0], "validation y"))
+        validation = self._validation_arrays(validation_data)
         net = self._network()
         first_epoch = int(net.epoch)
         from .callbacks import _CallbackList
@@ -667,20 +673,8 @@ class Sequential:
                 loss = float(self._np_dtype(total / n_seen))
                 for cb in callback_list.callbacks:
                     cb.params["n_samples"] = n_seen
-                if not math.isfinite(loss):
-                    if callback_list.nan(number, {"loss": loss}):
-                        history._record(number, {"loss": loss})
-                        self.stop_training = True
-                        break
-                    raise FloatingPointError(
-                        f"the training loss became {loss} in epoch {number}; "
-                        "lower the learning rate or check the data scaling"
-                    )
-                metrics = {"loss": loss}
-                if validation is not None:
-                    metrics.update({f"val_{k}": v for k, v in self._metrics(validation[0], validation[1]).items()})
-                history._record(number, metrics)
-                callback_list.epoch_end(number, dict(metrics), elapsed)
+                if not self._end_epoch(number, loss, validation, history, callback_list, elapsed):
+                    break
             callback_list.train_end({})
         finally:
             callback_list.close()
