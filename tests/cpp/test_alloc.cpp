@@ -76,6 +76,30 @@ TEST_CASE(small_network_epochs_do_not_allocate) {
   set_num_threads(1);
 }
 
+TEST_CASE(regularizing_and_unsupervised_layers_do_not_allocate_per_step) {
+  // Every stochastic or stateful layer of issue #4 in one small network, with gradient
+  // normalization and a schedule: masks, noise and statistics live in buffers sized once.
+  Json cfg = Json::parse(R"({"input_dim":20,"layers":[
+      {"type":"Dense","n_out":32,"activation":"selu","dropout":0.2,"weight_dropout":0.1},
+      {"type":"AlphaDropout","rate":0.1},
+      {"type":"BatchNormalization"},
+      {"type":"GaussianNoise","stddev":0.1},
+      {"type":"Dropout","rate":0.3},
+      {"type":"GaussianDropout","rate":0.2},
+      {"type":"AutoEncoder","n_out":16,"activation":"sigmoid","corruption_level":0.2},
+      {"type":"RBM","n_out":12},
+      {"type":"Output","n_out":3,"activation":"softmax","loss":"mcxent"}],
+      "updater":{"name":"adam","learning_rate":{"name":"exponential","initial_value":0.01,"gamma":0.999}},
+      "gradient_normalization":{"name":"ClipL2PerLayer","threshold":1.0},"l2":1e-4,"seed":5})");
+  set_num_threads(1);
+  for (bool shuffle : {false, true}) {
+    const long count = allocations_in_second_epoch(cfg, 2048, 32, shuffle);
+    std::printf("  dropout/batch-norm/noise/autoencoder/RBM network, shuffle=%d: %ld allocations in 64 steps\n",
+                shuffle ? 1 : 0, count);
+    CHECK_EQ(count, 0L);
+  }
+}
+
 TEST_CASE(large_products_allocate_only_inside_eigens_gemm) {
   // 784-512-512-10 at batch 128: the big products exceed Eigen's stack limit for packing buffers,
   // so its GEMM allocates them per product (9 per step measured: at most 2 for each of the 9
