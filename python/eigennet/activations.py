@@ -27,6 +27,7 @@ class Activation:
         self.params = params
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         config = {"name": self.name}
         config.update(self.params)
         return json.loads(_core.canonical_activation(json.dumps(config)))

@@ -439,6 +439,7 @@ class TensorBoard(Callback):
         self.close()
 
     def close(self) -> None:
+        """Release what the callback holds open (called once when training ends)."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -522,6 +523,7 @@ class ProgressBar(Callback):
         self.close()
 
     def close(self) -> None:
+        """Release what the callback holds open (called once when training ends)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

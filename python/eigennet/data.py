@@ -31,9 +31,11 @@ class Normalizer:
 
     @property
     def fitted(self) -> bool:
+        """Whether :meth:`fit` has set the statistics."""
         return self.shift is not None
 
     def fit(self, X: np.ndarray) -> "Normalizer":
+        """Learn the per-feature statistics from training data X (n_samples, n_features)."""
         X = _as_matrix(X, "X")
         if X.shape[0] == 0:
             raise ValueError("cannot fit a normalizer on zero samples")
@@ -43,6 +45,7 @@ class Normalizer:
         return self
 
     def transform(self, X: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """X normalized with the fitted statistics (a new C-contiguous array)."""
         if not self.fitted:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit (or model.fit) first")
         X = _as_matrix(X, "X")
@@ -53,9 +56,11 @@ class Normalizer:
         return np.ascontiguousarray(out, dtype=dtype or X.dtype if X.dtype.kind == "f" else np.float64)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform` on the same data."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform` (float64)."""
         if not self.fitted:
             raise RuntimeError(f"{type(self).__name__} is not fitted")
         assert self.shift is not None and self.scale is not None
@@ -68,6 +73,7 @@ class Normalizer:
         return {}
 
     def get_config(self) -> Dict[str, Any]:
+        """Kind, options and (when fitted) statistics, as saved in a model file."""
         config: Dict[str, Any] = {"name": self.name, **self._options()}
         if self.fitted:
             assert self.shift is not None and self.scale is not None

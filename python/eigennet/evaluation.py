@@ -365,6 +365,7 @@ class BinaryEvaluation:
         return ClassificationEvaluation(self.y_true, self.predict(threshold), labels=[0, 1])
 
     def accuracy(self, threshold: Optional[float] = None) -> float:
+        """Fraction of correct decisions at ``threshold`` (default: this evaluation's)."""
         (tn, _), (_, tp) = self.confusion_matrix(threshold)
         return float((tn + tp) / self.y_true.size)
 
@@ -379,6 +380,7 @@ class BinaryEvaluation:
         return float(_divide(tp, tp + fn))
 
     def f1(self, threshold: Optional[float] = None) -> float:
+        """F1 score of the positive class at ``threshold`` (default: this evaluation's)."""
         (_, fp), (fn, tp) = self.confusion_matrix(threshold)
         return float(_divide(2 * tp, 2 * tp + fp + fn))
 

@@ -25,6 +25,7 @@ class Constant:
         self.value = float(value)
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         return {"name": "CONSTANT", "value": self.value}
 
 
@@ -35,6 +36,7 @@ class Normal:
         self.mean, self.std = float(mean), float(std)
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         return {"name": "DISTRIBUTION", "distribution": "normal", "mean": self.mean, "std": self.std}
 
 
@@ -45,6 +47,7 @@ class Uniform:
         self.lower, self.upper = float(lower), float(upper)
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         return {"name": "DISTRIBUTION", "distribution": "uniform", "lower": self.lower, "upper": self.upper}
 
 

@@ -55,6 +55,7 @@ class Layer:
             Layer._registry[cls.type_name] = cls
 
     def get_config(self) -> Dict[str, Any]:
+        """The layer's configuration as stored in a model file (JSON-serializable; "type" names the layer)."""
         raise NotImplementedError
 
     def _full_config(self) -> Dict[str, Any]:
@@ -66,6 +67,7 @@ class Layer:
 
     @property
     def has_loss(self) -> bool:
+        """Whether the layer carries a loss (Output, LossLayer) and so must be the last one."""
         return "loss" in self.get_config()
 
     def __repr__(self) -> str:

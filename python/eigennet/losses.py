@@ -33,6 +33,7 @@ class Loss:
         self.weights = None if weights is None else [float(w) for w in weights]
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         config: Dict[str, Any] = {"name": resolve("loss", self.name, _core.loss_names())}
         if self.weights is not None:
             config["weights"] = self.weights

@@ -219,6 +219,7 @@ class Sequential:
 
     @property
     def built(self) -> bool:
+        """Whether the network exists (input width known, weights initialised)."""
         return self._net is not None
 
     def _network(self) -> Any:
@@ -229,14 +230,17 @@ class Sequential:
     # ------------------------------------------------------------------ task
     @property
     def loss_name(self) -> str:
+        """DL4J name of the output layer's loss, e.g. "MCXENT"."""
         return self._output_config["loss"]["name"]
 
     @property
     def output_activation(self) -> str:
+        """DL4J name of the output layer's activation, e.g. "SOFTMAX"."""
         return self._output_config["activation"]["name"]
 
     @property
     def n_outputs(self) -> int:
+        """Width of the output layer."""
         return int(self._network().output_dim)
 
     @property
@@ -251,6 +255,7 @@ class Sequential:
 
     @property
     def is_classifier(self) -> bool:
+        """Whether the loss is a classification loss (cross-entropy family, hinge, ...)."""
         return self.loss_name in CLASSIFICATION
 
     # ------------------------------------------------------------------ data conversion
@@ -810,6 +815,7 @@ class Sequential:
 
     @property
     def num_params(self) -> int:
+        """Length of the flat parameter vector (:meth:`params`)."""
         return int(self._network().num_params)
 
     def get_param(self, layer: int, name: str) -> np.ndarray:

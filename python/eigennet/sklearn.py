@@ -310,6 +310,7 @@ class EigenNetClassifier(ClassifierMixin, _EigenNetBase):
         return self._output(X)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -384,6 +385,7 @@ class EigenNetRegressor(RegressorMixin, _EigenNetBase):
         return self._fit(X, y, sample_weight, 1, partial=True)
 
     def predict(self, X: Any) -> np.ndarray:
+        """Predicted values, shape (n,) for one output or (n, n_outputs)."""
         out = self._output(X)[:, : self.n_outputs_]
         return out[:, 0] if self._y_is_1d else out
 

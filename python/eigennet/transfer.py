@@ -111,6 +111,7 @@ class TransferLearning:
 
     # ---------------------------------------------------------------- result
     def build(self) -> Sequential:
+        """The new model, built, with the kept layers' trained parameters and fresh updater state."""
         if not self._layers:
             raise ValueError("the new model has no layers")
         if self._frozen_below > len(self._layers):

@@ -77,6 +77,7 @@ class Updater:
         raise AttributeError(item)
 
     def get_config(self) -> Dict[str, Any]:
+        """The configuration dict stored in model files (canonical DL4J name and parameters)."""
         config = {"name": self.name}
         for key, value in self.hyperparameters.items():
             config[key] = value.get_config() if isinstance(value, Schedule) else value
