@@ -15,5 +15,5 @@ def test_mkdocs_builds_strictly(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for page in ("index.html", "guide/index.html", "reference/index.html", "model-format/index.html"):
+    for page in ("index.html", "quickstart/index.html", "guide/index.html", "reference/index.html", "model-format/index.html"):
         assert (tmp_path / "site" / page).is_file(), page
