@@ -438,13 +438,27 @@ void bind_network(py::module_& m, const char* class_name) {
              return out;
            })
       .def("fit_epoch",
-           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y, Index batch_size, bool shuffle) {
+           [](Net& n, const InputArray<T>& X, const InputArray<T>& Y, Index batch_size, bool shuffle,
+              Index step_every, py::object on_step) {
              auto x = as_columns<T>(X, "X");
              auto y = as_columns<T>(Y, "y");
+             if (on_step.is_none()) {
+               py::gil_scoped_release release;
+               return n.fit_epoch(x, y, batch_size, shuffle, python_signal_pending);
+             }
+             if (step_every < 1) throw std::invalid_argument("step_every must be >= 1");
+             // The Python function runs every step_every-th iteration only: the GIL is taken
+             // just for those steps.
+             auto call = [&on_step, step_every](std::int64_t iteration, T score) {
+               if (iteration % step_every != 0) return false;
+               py::gil_scoped_acquire gil;
+               return on_step(iteration, static_cast<double>(score)).template cast<bool>();
+             };
              py::gil_scoped_release release;
-             return n.fit_epoch(x, y, batch_size, shuffle, python_signal_pending);
+             return n.fit_epoch(x, y, batch_size, shuffle, python_signal_pending, call);
            },
-           py::arg("X"), py::arg("Y"), py::arg("batch_size"), py::arg("shuffle"))
+           py::arg("X"), py::arg("Y"), py::arg("batch_size"), py::arg("shuffle"), py::arg("step_every") = 1,
+           py::arg("on_step") = py::none())
       .def("train_batch",
            [](Net& n, const InputArray<T>& X, const InputArray<T>& Y) {
              auto x = as_columns<T>(X, "X");

@@ -258,7 +258,8 @@ T Network<T>::train_step(ConstMatMap<T> X, ConstMatMap<T> Y) {
 
 template <typename T>
 T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bool shuffle,
-                        const std::function<bool()>& should_stop) {
+                        const std::function<bool()>& should_stop,
+                        const std::function<bool(std::int64_t, T)>& on_step) {
   TrainingGuard guard(training_);
   check_data(X, Y);
   EIGENNET_REQUIRE(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
@@ -278,6 +279,7 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
   using Clock = std::chrono::steady_clock;
   auto next_poll = Clock::now() + std::chrono::milliseconds(100);
   double total = 0;
+  Index seen = 0;
   for (Index start = 0; start < n; start += batch) {
     const Index b = std::min(batch, n - start);
     T step_score;
@@ -295,13 +297,15 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
                               ConstMatMap<T>(Y.data() + start * Y.rows(), Y.rows(), b));
     }
     total += static_cast<double>(step_score) * static_cast<double>(b);
+    seen += b;
     if (should_stop && Clock::now() >= next_poll) {
       if (should_stop()) throw Interrupted();
       next_poll = Clock::now() + std::chrono::milliseconds(100);
     }
+    if (on_step && on_step(updater_->iteration(), step_score)) break;
   }
   ++epoch_;
-  return static_cast<T>(total / static_cast<double>(n));
+  return static_cast<T>(total / static_cast<double>(seen));
 }
 
 template <typename T>

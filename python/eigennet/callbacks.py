@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Callback", "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "LoggingCallback", "CSVLogger",
-    "TerminateOnNaN", "TensorBoard", "ProgressBar",
+    "TerminateOnNaN", "TensorBoard", "ProgressBar", "IterationHistory",
 ]
 
 Logs = Dict[str, float]
@@ -48,6 +48,10 @@ class Callback:
     history: "History"
     params: Dict[str, Any]
     epoch_seconds: float = 0.0
+    # Set to n to have on_iteration_end called after every n-th mini-batch step of SGD training
+    # (the updater's iteration count). None: no per-iteration calls, so epochs run without
+    # taking the GIL.
+    every_n_iterations: Optional[int] = None
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         """Before the first epoch."""
@@ -60,6 +64,11 @@ class Callback:
 
     def on_train_end(self, logs: Optional[Logs] = None) -> None:
         """After the last epoch, also when a callback stopped training (not when an exception ends fit)."""
+
+    def on_iteration_end(self, iteration: int, logs: Logs) -> None:
+        """After SGD step ``iteration`` (counted by the updater, from 1) when ``every_n_iterations``
+        divides it; ``logs["loss"]`` is the step's score and ``logs["epoch"]`` the epoch in progress.
+        Setting ``self.model.stop_training = True`` ends the epoch after this step and then training."""
 
     def on_nan(self, epoch: int, logs: Logs) -> bool:
         """The training loss of epoch ``epoch`` is NaN or infinite (``logs["loss"]``). Return True to
@@ -228,6 +237,8 @@ class ModelCheckpoint(Callback):
         ``"ckpt/model-{epoch:03d}.enet"`` or ``"best-{val_loss:.4f}.enet"``; missing directories are
         created. Without a placeholder, the same file is overwritten.
     every_n_epochs: save at every n-th epoch (by the model's epoch counter).
+    every_n_iterations: save after every n-th SGD step instead (the pattern may use ``{iteration}``
+        and ``{loss}``, the step's score; ``{epoch}`` is the epoch in progress).
     keep_last: keep only the last K files this callback wrote (older ones are deleted); None keeps all.
     save_best_only: save only when ``monitor`` improved (by more than ``min_delta``, in ``mode``).
 
@@ -243,9 +254,13 @@ class ModelCheckpoint(Callback):
         monitor: str = "val_loss",
         mode: str = "auto",
         min_delta: float = 0.0,
+        every_n_iterations: Optional[int] = None,
     ) -> None:
         self.filepath = os.fspath(filepath)
         self.every_n_epochs = _check_positive_int(every_n_epochs, "every_n_epochs")
+        self.every_n_iterations = _check_positive_int(every_n_iterations, "every_n_iterations", allow_none=True)
+        if self.every_n_iterations is not None and save_best_only:
+            raise ValueError("save_best_only needs epoch metrics; it cannot be combined with every_n_iterations")
         self.keep_last = _check_positive_int(keep_last, "keep_last", allow_none=True)
         if not isinstance(save_best_only, bool):
             raise TypeError("save_best_only must be True or False")
@@ -257,14 +272,21 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self._tracker.reset()
 
+    def on_iteration_end(self, iteration: int, logs: Logs) -> None:
+        self._save({"iteration": iteration, **logs}, int(logs["epoch"]))
+
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
-        if epoch % self.every_n_epochs != 0:
+        if self.every_n_iterations is not None or epoch % self.every_n_epochs != 0:
             return
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             if not self._tracker.improved(value):
                 return
             self._tracker.best = value
+        self._save(logs, epoch)
+
+    def _save(self, logs: Logs, epoch: int) -> None:
+        logs = {k: v for k, v in logs.items() if k != "epoch"}
         try:
             path = self.filepath.format(epoch=epoch, **logs)
         except (KeyError, IndexError, ValueError) as exc:
@@ -342,6 +364,17 @@ class CSVLogger(Callback):
                                                 for k, v in logs.items()}})
 
 
+class IterationHistory(Callback):
+    """Record SGD's per-iteration score in ``history.iterations`` (``{"epoch", "iteration", "loss"}``,
+    the entries the full-batch algorithms write) every ``every_n_iterations`` steps."""
+
+    def __init__(self, every_n_iterations: int = 1) -> None:
+        self.every_n_iterations = _check_positive_int(every_n_iterations, "every_n_iterations")
+
+    def on_iteration_end(self, iteration: int, logs: Logs) -> None:
+        self.history.iterations.append({"epoch": int(logs["epoch"]), "iteration": iteration, "loss": logs["loss"]})
+
+
 class LambdaCallback(Callback):
     """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``. Each hook
     takes the same arguments as the :class:`Callback` method; ``on_nan``'s return value is used."""
@@ -353,9 +386,14 @@ class LambdaCallback(Callback):
         on_epoch_end: Optional[Callable[..., Any]] = None,
         on_train_end: Optional[Callable[..., Any]] = None,
         on_nan: Optional[Callable[..., Any]] = None,
+        on_iteration_end: Optional[Callable[..., Any]] = None,
+        every_n_iterations: Optional[int] = None,
     ) -> None:
         hooks = {"on_train_begin": on_train_begin, "on_epoch_begin": on_epoch_begin,
-                 "on_epoch_end": on_epoch_end, "on_train_end": on_train_end, "on_nan": on_nan}
+                 "on_epoch_end": on_epoch_end, "on_train_end": on_train_end, "on_nan": on_nan,
+                 "on_iteration_end": on_iteration_end}
+        if on_iteration_end is not None:
+            self.every_n_iterations = _check_positive_int(every_n_iterations or 1, "every_n_iterations")
         for name, hook in hooks.items():
             if hook is not None and not callable(hook):
                 raise TypeError(f"{name} must be callable, got {type(hook).__name__}")
@@ -372,6 +410,10 @@ class LambdaCallback(Callback):
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         if self._hooks["on_epoch_end"]:
             self._hooks["on_epoch_end"](epoch, logs)
+
+    def on_iteration_end(self, iteration: int, logs: Logs) -> None:
+        if self._hooks["on_iteration_end"]:
+            self._hooks["on_iteration_end"](iteration, logs)
 
     def on_train_end(self, logs: Optional[Logs] = None) -> None:
         if self._hooks["on_train_end"]:
@@ -560,6 +602,18 @@ class _CallbackList:
     def epoch_begin(self, epoch: int) -> None:
         for cb in self.callbacks:
             cb.on_epoch_begin(epoch, {})
+
+    def iteration_interval(self) -> Optional[int]:
+        """How often fit must call back during an epoch: the gcd of the callbacks' intervals."""
+        intervals = [cb.every_n_iterations for cb in self.callbacks if cb.every_n_iterations]
+        return math.gcd(*intervals) if intervals else None
+
+    def iteration_end(self, epoch: int, iteration: int, loss: float) -> bool:
+        """Runs the due per-iteration hooks; True when a callback asked training to stop."""
+        for cb in self.callbacks:
+            if cb.every_n_iterations and iteration % cb.every_n_iterations == 0:
+                cb.on_iteration_end(iteration, {"loss": loss, "epoch": epoch})
+        return bool(getattr(self.callbacks[0].model, "stop_training", False)) if self.callbacks else False
 
     def epoch_end(self, epoch: int, logs: Logs, seconds: float) -> None:
         for cb in self.callbacks:

@@ -445,7 +445,11 @@ class Sequential:
                 number = first_epoch + epoch + 1
                 callback_list.epoch_begin(number)
                 start = time.perf_counter()
-                if options_json is None:
+                interval = callback_list.iteration_interval() if options_json is None else None
+                if interval:
+                    loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), interval,
+                                         lambda iteration, score, n=number: callback_list.iteration_end(n, iteration, score))
+                elif options_json is None:
                     loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
                 else:
                     result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)

@@ -419,3 +419,74 @@ def test_tensorboard_event_files(tmp_path):
                                callbacks=[cb.TensorBoard(tmp_path / "lbfgs")])
     steps = [s for tag, s, _ in read_events(tmp_path / "lbfgs") if tag == "iteration/loss"]
     assert steps == list(range(1, len(history.iterations) + 1))
+
+
+# ---------------------------------------------------------------- per-iteration callbacks (SGD)
+
+
+def _iteration_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(200, 5))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def _iteration_model():
+    return en.Sequential([en.Dense(8, activation="tanh"), en.Output(2)], seed=3, dtype="float64",
+                         updater=en.SGD(learning_rate=0.1))
+
+
+def test_iteration_history_records_every_nth_step_and_training_is_unchanged():
+    X, y = _iteration_problem()
+    plain = _iteration_model()
+    plain.fit(X, y, epochs=2, batch_size=20, verbose=0)
+    watched = _iteration_model()
+    every = watched.fit(X, y, epochs=2, batch_size=20, verbose=0, callbacks=[cb.IterationHistory(1)])
+    np.testing.assert_array_equal(watched.params(), plain.params())
+    assert [s["iteration"] for s in every.iterations] == list(range(1, 21))
+    assert [s["epoch"] for s in every.iterations] == [1] * 10 + [2] * 10
+    # Equal batches: the epoch loss is the mean of its steps' scores.
+    first = np.mean([s["loss"] for s in every.iterations[:10]])
+    assert first == pytest.approx(every.history["loss"][0], rel=1e-12)
+    sparse = _iteration_model().fit(X, y, epochs=2, batch_size=20, verbose=0, callbacks=[cb.IterationHistory(5)])
+    assert [s["iteration"] for s in sparse.iterations] == [5, 10, 15, 20]
+
+
+def test_checkpoint_every_n_iterations(tmp_path):
+    X, y = _iteration_problem()
+    model = _iteration_model()
+    checkpoint = cb.ModelCheckpoint(tmp_path / "ckpt-{iteration:03d}.enet", every_n_iterations=4, keep_last=2)
+    model.fit(X, y, epochs=2, batch_size=20, verbose=0, callbacks=[checkpoint])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-016.enet", "ckpt-020.enet"]
+    assert en.load(tmp_path / "ckpt-016.enet").iteration == 16
+    with pytest.raises(ValueError, match="save_best_only"):
+        cb.ModelCheckpoint(tmp_path / "x.enet", every_n_iterations=2, save_best_only=True)
+
+
+def test_a_callback_can_stop_in_the_middle_of_an_epoch():
+    X, y = _iteration_problem()
+    model = _iteration_model()
+
+    def stop_at_three(iteration, logs):
+        if iteration >= 3:
+            model.stop_training = True
+
+    history = model.fit(X, y, epochs=5, batch_size=20, verbose=0,
+                        callbacks=[cb.LambdaCallback(on_iteration_end=stop_at_three)])
+    assert model.iteration == 3
+    assert len(history.epoch) == 1
+
+
+def test_an_exception_in_an_iteration_hook_propagates_and_the_model_stays_usable():
+    X, y = _iteration_problem()
+    model = _iteration_model()
+
+    def fail(iteration, logs):
+        raise RuntimeError(f"hook failed at {iteration}")
+
+    with pytest.raises(RuntimeError, match="hook failed at 2"):
+        model.fit(X, y, epochs=1, batch_size=20, verbose=0,
+                  callbacks=[cb.LambdaCallback(on_iteration_end=fail, every_n_iterations=2)])
+    assert model.iteration == 2
+    model.fit(X, y, epochs=1, batch_size=20, verbose=0)
+    assert model.iteration == 12

@@ -62,8 +62,12 @@ class Network {
   // One pass over the data in mini-batches; returns the mean score of its steps weighted by
   // batch size. `should_stop` is polled about every 100 ms (e.g. to see Ctrl-C); when it
   // returns true training stops after the current step and Interrupted is thrown.
+  // `on_step`, if set, runs after every step with the updater's iteration count and the step's
+  // score; returning true ends the epoch there (it still counts as an epoch and returns the mean
+  // score of the steps taken).
   T fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bool shuffle,
-              const std::function<bool()>& should_stop = {});
+              const std::function<bool()>& should_stop = {},
+              const std::function<bool(std::int64_t, T)>& on_step = {});
   // One training step on exactly this batch (no shuffling, no splitting); returns the step's
   // score. The updater sees the current epoch but epoch() is not advanced: a caller streaming
   // batches ends each pass with set_epoch(epoch() + 1).
