@@ -7,7 +7,7 @@ Custom activations written with NumPy plug in through :func:`register_activation
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Union
 
 from . import _core
 from ._names import key, resolve

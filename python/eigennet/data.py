@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import os
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -248,8 +248,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# A typing aid for model.py.
-NormalizerLike = Union[None, str, Normalizer]
-_ = Sequence
