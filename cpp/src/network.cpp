@@ -31,6 +31,34 @@ class TrainingGuard {
   std::atomic<bool>& flag_;
 };
 
+// Shuffles `order` in place (Fisher-Yates) with draws from rng.
+void shuffle_indices(std::vector<Index>& order, Rng& rng) {
+  for (std::size_t i = order.size(); i-- > 1;) std::swap(order[i], order[rng.below(static_cast<std::uint64_t>(i + 1))]);
+}
+
+// order = 0..n-1, shuffled.
+void random_order(std::vector<Index>& order, Index n, Rng& rng) {
+  order.resize(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  shuffle_indices(order, rng);
+}
+
+// Columns order[start], ..., order[start + b - 1] of `source`, copied into `buffer` (reserved for
+// at least b columns of source's height): the shuffled mini-batch as one contiguous block.
+template <typename T>
+ConstMatMap<T> gather_columns(ConstMatMap<T> source, const std::vector<Index>& order, Index start, Index b,
+                              BatchBuffer<T>& buffer) {
+  auto block = buffer.view(b);
+  for (Index j = 0; j < b; ++j) block.col(j) = source.col(order[static_cast<std::size_t>(start + j)]);
+  return as_const(block);
+}
+
+// Columns start .. start + b - 1 of M, without a copy.
+template <typename T>
+ConstMatMap<T> column_block(ConstMatMap<T> M, Index start, Index b) {
+  return ConstMatMap<T>(M.data() + start * M.rows(), M.rows(), b);
+}
+
 constexpr Index kPredictChunk = 1024;
 // Full-batch objectives are evaluated in chunks of this many samples (bounded buffers).
 constexpr Index kEvaluationChunk = 4096;
@@ -271,10 +299,7 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
   if (shuffle) {
     batch_x_.reserve(X.rows(), batch);
     batch_y_.reserve(Y.rows(), batch);
-    order_.resize(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = i;
-    for (Index i = n - 1; i > 0; --i)
-      std::swap(order_[static_cast<std::size_t>(i)], order_[rng_.below(static_cast<std::uint64_t>(i + 1))]);
+    random_order(order_, n, rng_);
   }
   using Clock = std::chrono::steady_clock;
   auto next_poll = Clock::now() + std::chrono::milliseconds(100);
@@ -282,20 +307,9 @@ T Network<T>::fit_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, Index batch_size, bo
   Index seen = 0;
   for (Index start = 0; start < n; start += batch) {
     const Index b = std::min(batch, n - start);
-    T step_score;
-    if (shuffle) {
-      auto xb = batch_x_.view(b);
-      auto yb = batch_y_.view(b);
-      for (Index j = 0; j < b; ++j) {
-        const Index src = order_[static_cast<std::size_t>(start + j)];
-        xb.col(j) = X.col(src);
-        yb.col(j) = Y.col(src);
-      }
-      step_score = train_step(ConstMatMap<T>(xb.data(), xb.rows(), b), ConstMatMap<T>(yb.data(), yb.rows(), b));
-    } else {
-      step_score = train_step(ConstMatMap<T>(X.data() + start * X.rows(), X.rows(), b),
-                              ConstMatMap<T>(Y.data() + start * Y.rows(), Y.rows(), b));
-    }
+    const T step_score =
+        shuffle ? train_step(gather_columns(X, order_, start, b, batch_x_), gather_columns(Y, order_, start, b, batch_y_))
+                : train_step(column_block(X, start, b), column_block(Y, start, b));
     total += static_cast<double>(step_score) * static_cast<double>(b);
     seen += b;
     if (should_stop && Clock::now() >= next_poll) {
@@ -340,8 +354,8 @@ T Network<T>::score(ConstMatMap<T> X, ConstMatMap<T> Y) {
   double total = 0;
   for (Index start = 0; start < n; start += chunk) {
     const Index b = std::min(chunk, n - start);
-    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
-    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    const ConstMatMap<T> xb = column_block(X, start, b);
+    const ConstMatMap<T> yb = column_block(Y, start, b);
     forward(xb, Mode::Inference);
     total += static_cast<double>(layers_.back()->score(activation_view(layers_.size() - 1, b), yb)) * static_cast<double>(b);
   }
@@ -358,8 +372,8 @@ void Network<T>::score_per_sample(ConstMatMap<T> X, ConstMatMap<T> Y, Eigen::Ref
   reserve(chunk);
   for (Index start = 0; start < n; start += chunk) {
     const Index b = std::min(chunk, n - start);
-    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
-    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    const ConstMatMap<T> xb = column_block(X, start, b);
+    const ConstMatMap<T> yb = column_block(Y, start, b);
     forward(xb, Mode::Inference);
     layers_.back()->score_per_sample(activation_view(layers_.size() - 1, b), yb, out.segment(start, b));
   }
@@ -425,8 +439,8 @@ double Network<T>::objective_gradient_unguarded(ConstMatMap<T> X, ConstMatMap<T>
   double total = 0;
   for (Index start = 0; start < n; start += chunk) {
     const Index b = std::min(chunk, n - start);
-    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
-    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    const ConstMatMap<T> xb = column_block(X, start, b);
+    const ConstMatMap<T> yb = column_block(Y, start, b);
     const double share = static_cast<double>(b) / static_cast<double>(n);
     forward(xb, Mode::Deterministic);
     total += share * static_cast<double>(layers_[last]->score(activation_view(last, b), yb));
@@ -474,8 +488,8 @@ void Network<T>::gauss_newton_product_unguarded(ConstMatMap<T> X, ConstMatMap<T>
   out.setZero();
   for (Index start = 0; start < n; start += chunk) {
     const Index b = std::min(chunk, n - start);
-    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
-    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
+    const ConstMatMap<T> xb = column_block(X, start, b);
+    const ConstMatMap<T> yb = column_block(Y, start, b);
     forward(xb, Mode::Deterministic);
     for (std::size_t i = 0; i <= last; ++i) {
       ConstMatMap<T> in = i == 0 ? xb : activation_view(i - 1, b);
@@ -551,10 +565,7 @@ OptimizerResult Network<T>::optimize_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, I
   if (gather) {
     batch_x_.reserve(X.rows(), batch);
     batch_y_.reserve(Y.rows(), batch);
-    order_.resize(static_cast<std::size_t>(n));
-    for (Index i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = i;
-    for (Index i = n - 1; i > 0; --i)
-      std::swap(order_[static_cast<std::size_t>(i)], order_[rng_.below(static_cast<std::uint64_t>(i + 1))]);
+    random_order(order_, n, rng_);
   }
   using Clock = std::chrono::steady_clock;
   auto next_poll = Clock::now() + std::chrono::milliseconds(100);
@@ -576,19 +587,8 @@ OptimizerResult Network<T>::optimize_epoch(ConstMatMap<T> X, ConstMatMap<T> Y, I
   double weighted_value = 0;
   for (Index start = 0; start < n && !interrupted; start += batch) {
     const Index b = std::min(batch, n - start);
-    ConstMatMap<T> xb(X.data() + start * X.rows(), X.rows(), b);
-    ConstMatMap<T> yb(Y.data() + start * Y.rows(), Y.rows(), b);
-    if (gather) {
-      auto gx = batch_x_.view(b);
-      auto gy = batch_y_.view(b);
-      for (Index j = 0; j < b; ++j) {
-        const Index src = order_[static_cast<std::size_t>(start + j)];
-        gx.col(j) = X.col(src);
-        gy.col(j) = Y.col(src);
-      }
-      new (&xb) ConstMatMap<T>(gx.data(), gx.rows(), b);
-      new (&yb) ConstMatMap<T>(gy.data(), gy.rows(), b);
-    }
+    const ConstMatMap<T> xb = gather ? gather_columns(X, order_, start, b, batch_x_) : column_block(X, start, b);
+    const ConstMatMap<T> yb = gather ? gather_columns(Y, order_, start, b, batch_y_) : column_block(Y, start, b);
     NetworkObjective<T> objective(*this, xb, yb);
     theta = params_;
     epoch_result = minimize(objective, VecMap<T>(theta.data(), theta.size()), options, iteration_hook);
@@ -659,22 +659,17 @@ std::vector<double> Network<T>::pretrain_layer(std::size_t k, ConstMatMap<T> X, 
   if (shuffle) gathered.reserve(input.rows(), batch);
   std::vector<Index> order(static_cast<std::size_t>(n));
   for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  const ConstMatMap<T> inputs(input.data(), input.rows(), input.cols());
   using Clock = std::chrono::steady_clock;
   auto next_poll = Clock::now() + std::chrono::milliseconds(100);
   std::vector<double> history;
   for (Index epoch = 0; epoch < epochs; ++epoch) {
-    if (shuffle)
-      for (Index i = n - 1; i > 0; --i)
-        std::swap(order[static_cast<std::size_t>(i)], order[rng_.below(static_cast<std::uint64_t>(i + 1))]);
+    if (shuffle) shuffle_indices(order, rng_);
     double total = 0;
     for (Index start = 0; start < n; start += batch) {
       const Index b = std::min(batch, n - start);
-      ConstMatMap<T> xb(input.data() + start * input.rows(), input.rows(), b);
-      if (shuffle) {
-        auto g = gathered.view(b);
-        for (Index j = 0; j < b; ++j) g.col(j) = input.col(order[static_cast<std::size_t>(start + j)]);
-        new (&xb) ConstMatMap<T>(g.data(), g.rows(), b);
-      }
+      const ConstMatMap<T> xb =
+          shuffle ? gather_columns(inputs, order, start, b, gathered) : column_block(inputs, start, b);
       total += static_cast<double>(layer.pretrain_gradient(xb, rng_)) * static_cast<double>(b);
       // L1/L2 on this layer's weights, as in supervised training.
       if (l1_ != 0 || l2_ != 0) {
