@@ -428,35 +428,48 @@ class Sequential:
         validation = self._validation_arrays(validation_data)
         net = self._network()
         history = History()
-        first_epoch = int(net.epoch)
+
+        def train_epoch(epoch: int, number: int, callback_list: Any) -> float:
+            interval = callback_list.iteration_interval() if options_json is None else None
+            if interval:
+                return net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), interval,
+                                     lambda iteration, score: callback_list.iteration_end(number, iteration, score))
+            if options_json is None:
+                return net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
+            result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)
+            for step in result.pop("trace"):
+                history.iterations.append({"epoch": number, **step})
+            history.optimizer.append(result)
+            return result["loss"]
+
+        return self._train_epochs(history, callbacks, validation, train_epoch, {
+            "epochs": int(epochs), "batch_size": int(batch_size), "n_samples": int(X_arr.shape[0]),
+            "algorithm": algorithm_key, "verbose": verbose})
+
+    def _train_epochs(self, history: History, callbacks: Any, validation: Optional[Tuple[np.ndarray, np.ndarray]],
+                      train_epoch: Any, params: Dict[str, Any]) -> History:
+        """The epoch loop fit and fit_batches share: ``train_epoch(epoch index, epoch number,
+        callback list)`` trains one epoch and returns its loss; callbacks run around each epoch and
+        can stop training."""
         from .callbacks import _CallbackList
 
+        first_epoch = int(self._network().epoch)
+        verbose = params["verbose"]
         callback_list = _CallbackList(callbacks, self, history, {
-            "epochs": int(epochs), "first_epoch": first_epoch, "batch_size": int(batch_size),
-            "n_samples": int(X_arr.shape[0]), "algorithm": algorithm_key,
+            "epochs": params["epochs"], "first_epoch": first_epoch, "batch_size": params["batch_size"],
+            "n_samples": params["n_samples"], "algorithm": params["algorithm"],
             "verbose": 0 if not verbose else 2 if verbose == 2 else 1,
             "validation": validation is not None})
         self.stop_training = False
         try:
             callback_list.train_begin()
-            for epoch in range(epochs):
+            for epoch in range(params["epochs"]):
                 if self.stop_training:
                     break
                 number = first_epoch + epoch + 1
                 callback_list.epoch_begin(number)
                 start = time.perf_counter()
-                interval = callback_list.iteration_interval() if options_json is None else None
-                if interval:
-                    loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), interval,
-                                         lambda iteration, score, n=number: callback_list.iteration_end(n, iteration, score))
-                elif options_json is None:
-                    loss = net.fit_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle))
-                else:
-                    result = net.optimize_epoch(X_arr, Y_arr, int(batch_size), bool(shuffle), options_json)
-                    loss = result["loss"]
-                    for step in result.pop("trace"):
-                        history.iterations.append({"epoch": number, **step})
-                    history.optimizer.append(result)
+                loss = train_epoch(epoch, number, callback_list)
                 if not self._end_epoch(number, float(loss), validation, history, callback_list,
                                        time.perf_counter() - start):
                     break
@@ -634,60 +647,44 @@ class Sequential:
             first_batch = (first_batch[0], self._weight_classes(first_batch[1], weights))
         validation = self._validation_arrays(validation_data)
         net = self._network()
-        first_epoch = int(net.epoch)
-        from .callbacks import _CallbackList
 
-        callback_list = _CallbackList(callbacks, self, history, {
-            "epochs": int(epochs), "first_epoch": first_epoch, "batch_size": int(first_batch[0].shape[0]),
-            "n_samples": int(first_batch[0].shape[0]), "algorithm": "STOCHASTIC_GRADIENT_DESCENT",
-            "verbose": 0 if not verbose else 2 if verbose == 2 else 1,
-            "validation": validation is not None})
-        self.stop_training = False
-        try:
-            callback_list.train_begin()
-            for epoch in range(epochs):
-                if self.stop_training:
-                    break
-                number = first_epoch + epoch + 1
-                callback_list.epoch_begin(number)
-                start = time.perf_counter()
-                if epoch > 0:
-                    previous, iterator = iterator, epoch_source()
-                    if iterator is previous:
-                        raise ValueError("the batches function returned the same iterator again; it must return a "
-                                         "fresh one per epoch (e.g. a generator function, not a generator)")
-                total, n_seen, index = 0.0, 0, 0
-                pending = first_batch if epoch == 0 else None
-                while True:
-                    if pending is None:
-                        item = next(iterator, _NO_BATCH)
-                        if item is _NO_BATCH:
-                            break
-                        pending = convert(item, index)
-                    X_b, Y_b = pending
-                    pending = None
-                    try:
-                        step = net.train_batch(X_b, Y_b)
-                    except ValueError as exc:
-                        raise ValueError(f"batch {index}: {exc}") from None
-                    total += float(step) * X_b.shape[0]
-                    n_seen += X_b.shape[0]
-                    index += 1
-                if n_seen == 0:
-                    raise ValueError(f"epoch {number}: the batch source yielded no batches (an iterator that "
-                                     "was already consumed?)")
-                net.epoch = int(net.epoch) + 1
-                elapsed = time.perf_counter() - start
-                # Rounded to the model's dtype like fit's epoch loss (the same value for the same steps).
-                loss = float(self._np_dtype(total / n_seen))
-                for cb in callback_list.callbacks:
-                    cb.params["n_samples"] = n_seen
-                if not self._end_epoch(number, loss, validation, history, callback_list, elapsed):
-                    break
-            callback_list.train_end({})
-        finally:
-            callback_list.close()
-        return history
+        def train_epoch(epoch: int, number: int, callback_list: Any) -> float:
+            nonlocal iterator
+            if epoch > 0:
+                previous, iterator = iterator, epoch_source()
+                if iterator is previous:
+                    raise ValueError("the batches function returned the same iterator again; it must return a "
+                                     "fresh one per epoch (e.g. a generator function, not a generator)")
+            total, n_seen, index = 0.0, 0, 0
+            pending = first_batch if epoch == 0 else None
+            while True:
+                if pending is None:
+                    item = next(iterator, _NO_BATCH)
+                    if item is _NO_BATCH:
+                        break
+                    pending = convert(item, index)
+                X_b, Y_b = pending
+                pending = None
+                try:
+                    step = net.train_batch(X_b, Y_b)
+                except ValueError as exc:
+                    raise ValueError(f"batch {index}: {exc}") from None
+                total += float(step) * X_b.shape[0]
+                n_seen += X_b.shape[0]
+                index += 1
+            if n_seen == 0:
+                raise ValueError(f"epoch {number}: the batch source yielded no batches (an iterator that "
+                                 "was already consumed?)")
+            net.epoch = int(net.epoch) + 1
+            for cb in callback_list.callbacks:
+                cb.params["n_samples"] = n_seen
+            # Rounded to the model's dtype like fit's epoch loss (the same value for the same steps).
+            return float(self._np_dtype(total / n_seen))
+
+        first_size = int(first_batch[0].shape[0])
+        return self._train_epochs(history, callbacks, validation, train_epoch, {
+            "epochs": int(epochs), "batch_size": first_size, "n_samples": first_size,
+            "algorithm": "STOCHASTIC_GRADIENT_DESCENT", "verbose": verbose})
 
     # ------------------------------------------------------------------ inference
     @property
