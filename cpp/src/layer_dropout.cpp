@@ -104,56 +104,54 @@ class NoiseLayer : public Layer<T> {
   std::unique_ptr<Activation<T>> identity_;
 };
 
-// Inverted dropout: each unit is zeroed with probability rate, kept ones are scaled by 1/(1-rate).
+// The dropout layers: configured by `rate`, the probability of dropping a unit.
 template <typename T>
-class DropoutLayer final : public NoiseLayer<T> {
+class RateNoiseLayer : public NoiseLayer<T> {
  public:
-  DropoutLayer(const Json& config, Index n_in, const std::string& where) : NoiseLayer<T>(config, n_in, where) {
-    rate_ = read_drop_rate(config, "rate", where);
-  }
-  std::string type() const override { return "Dropout"; }
+  RateNoiseLayer(const Json& config, Index n_in, const std::string& where)
+      : NoiseLayer<T>(config, n_in, where), rate_(read_drop_rate(config, "rate", where)) {}
   Json config() const override {
     Json c = this->common_config();
     c.set("rate", rate_);
     return c;
   }
 
- private:
+ protected:
   double strength() const override { return rate_; }
+  const double rate_;
+};
+
+// Inverted dropout: each unit is zeroed with probability rate, kept ones are scaled by 1/(1-rate).
+template <typename T>
+class DropoutLayer final : public RateNoiseLayer<T> {
+ public:
+  using RateNoiseLayer<T>::RateNoiseLayer;
+  std::string type() const override { return "Dropout"; }
+
+ private:
   void apply_noise(ConstMatMap<T> in, MatMap<T> out, Rng& rng) override {
     auto mask = this->noise_.view(in.cols());
-    draw_dropout_mask<T>(mask.data(), nullptr, mask.size(), rate_, rng);
+    draw_dropout_mask<T>(mask.data(), nullptr, mask.size(), this->rate_, rng);
     out.array() = in.array() * mask.array();
   }
-  double rate_ = 0.0;
 };
 
 // Multiplicative N(1, rate / (1 - rate)) noise (Srivastava et al. 2014; Keras and DL4J's
 // GaussianDropout): the variance of Bernoulli dropout with the same rate, without zeros.
 template <typename T>
-class GaussianDropoutLayer final : public NoiseLayer<T> {
+class GaussianDropoutLayer final : public RateNoiseLayer<T> {
  public:
-  GaussianDropoutLayer(const Json& config, Index n_in, const std::string& where)
-      : NoiseLayer<T>(config, n_in, where) {
-    rate_ = read_drop_rate(config, "rate", where);
-  }
+  using RateNoiseLayer<T>::RateNoiseLayer;
   std::string type() const override { return "GaussianDropout"; }
-  Json config() const override {
-    Json c = this->common_config();
-    c.set("rate", rate_);
-    return c;
-  }
 
  private:
-  double strength() const override { return rate_; }
   void apply_noise(ConstMatMap<T> in, MatMap<T> out, Rng& rng) override {
-    const double stddev = std::sqrt(rate_ / (1.0 - rate_));
+    const double stddev = std::sqrt(this->rate_ / (1.0 - this->rate_));
     auto noise = this->noise_.view(in.cols());
     T* n = noise.data();
     for (Index k = 0; k < noise.size(); ++k) n[k] = static_cast<T>(1.0 + stddev * rng.normal());
     out.array() = in.array() * noise.array();
   }
-  double rate_ = 0.0;
 };
 
 // Alpha dropout (Klambauer et al. 2017, section "New Dropout Technique"): dropped units take
@@ -162,24 +160,19 @@ class GaussianDropoutLayer final : public NoiseLayer<T> {
 //   q = 1 - rate, a = (q (1 + rate alpha'^2))^(-1/2), b = -a alpha' rate.
 // d out / d in is a for kept units, 0 for dropped ones.
 template <typename T>
-class AlphaDropoutLayer final : public NoiseLayer<T> {
+class AlphaDropoutLayer final : public RateNoiseLayer<T> {
  public:
-  AlphaDropoutLayer(const Json& config, Index n_in, const std::string& where) : NoiseLayer<T>(config, n_in, where) {
-    rate_ = read_drop_rate(config, "rate", where);
+  AlphaDropoutLayer(const Json& config, Index n_in, const std::string& where)
+      : RateNoiseLayer<T>(config, n_in, where) {
+    const double rate = this->rate_;
     const double alpha_prime = -kSeluLambda * kSeluAlpha;
-    a_ = 1.0 / std::sqrt((1.0 - rate_) * (1.0 + rate_ * alpha_prime * alpha_prime));
-    b_ = -a_ * alpha_prime * rate_;
+    a_ = 1.0 / std::sqrt((1.0 - rate) * (1.0 + rate * alpha_prime * alpha_prime));
+    b_ = -a_ * alpha_prime * rate;
     dropped_value_ = a_ * alpha_prime + b_;
   }
   std::string type() const override { return "AlphaDropout"; }
-  Json config() const override {
-    Json c = this->common_config();
-    c.set("rate", rate_);
-    return c;
-  }
 
  private:
-  double strength() const override { return rate_; }
   void apply_noise(ConstMatMap<T> in, MatMap<T> out, Rng& rng) override {
     auto slope = this->noise_.view(in.cols());
     const T a = static_cast<T>(a_), b = static_cast<T>(b_), dropped = static_cast<T>(dropped_value_);
@@ -187,12 +180,11 @@ class AlphaDropoutLayer final : public NoiseLayer<T> {
     T* y = out.data();
     T* s = slope.data();
     for (Index k = 0; k < slope.size(); ++k) {
-      const bool kept = rng.uniform() >= rate_;
+      const bool kept = rng.uniform() >= this->rate_;
       s[k] = kept ? a : T(0);
       y[k] = kept ? a * x[k] + b : dropped;
     }
   }
-  double rate_ = 0.0;
   double a_ = 1.0, b_ = 0.0, dropped_value_ = 0.0;
 };
 
