@@ -11,20 +11,13 @@
 
 #include <eigennet/eigennet.hpp>
 
+#include "allocation_counter.hpp"
 #include "check.hpp"
 #include "helpers.hpp"
 
-extern "C" void* __libc_malloc(std::size_t size);
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-extern "C" void* malloc(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
+#if !defined(EIGENNET_COUNT_ALLOCATIONS)
+#error "test_alloc counts allocations by interposing glibc's malloc (not under AddressSanitizer)"
+#endif
 
 using namespace eigennet;
 using helpers::one_hot;

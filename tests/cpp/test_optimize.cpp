@@ -15,22 +15,9 @@
 #include <eigennet/optimize.hpp>
 #include <eigennet/rng.hpp>
 
+#include "allocation_counter.hpp"
 #include "check.hpp"
 
-// (AddressSanitizer replaces malloc itself, so the count is left out under it.)
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-#define EIGENNET_COUNT_ALLOCATIONS 1
-// Counts heap allocations while `counting` is set, to prove that minimize() allocates only in setup.
-extern "C" void* __libc_malloc(std::size_t size);
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-extern "C" void* malloc(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-#endif
 
 using namespace eigennet;
 
