@@ -64,8 +64,9 @@ def _rng(*parts):
     return np.random.default_rng(zlib.crc32(repr(parts).encode()))
 
 
-def check_gradients(model, X, y):
-    """Assert compute_gradients == central differences of score (criterion in the module docstring)."""
+def gradient_check(model, X, y):
+    """compute_gradients and central differences of score at the current parameters:
+    (analytic, numeric, relative error, mask of entries failing the module docstring's criterion)."""
     theta = model.params()
     base_score = model.score(X, y)
     analytic = model.compute_gradients(X, y)
@@ -87,8 +88,14 @@ def check_gradients(model, X, y):
     total = np.abs(analytic) + np.abs(numeric)
     rel = np.divide(diff, total, out=np.zeros_like(diff), where=total > 0)
     bad = (rel > MAX_REL_ERROR) & (diff > MIN_ABS_ERROR)
+    return analytic, numeric, rel, bad
+
+
+def check_gradients(model, X, y):
+    """Assert compute_gradients == central differences of score (criterion in the module docstring)."""
+    analytic, numeric, rel, bad = gradient_check(model, X, y)
     assert not bad.any(), (
-        f"{bad.sum()} of {theta.size} parameters fail: index {np.flatnonzero(bad)[:8]}, "
+        f"{bad.sum()} of {bad.size} parameters fail: index {np.flatnonzero(bad)[:8]}, "
         f"analytic {analytic[bad][:4]}, numeric {numeric[bad][:4]}, rel {rel[bad][:4]}"
     )
     assert np.abs(analytic).max() > 1e-3, "trivial (all-zero) gradient"
