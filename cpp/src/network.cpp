@@ -244,10 +244,11 @@ T Network<T>::regularization_penalty() const {
 }
 
 template <typename T>
-void Network<T>::add_regularization_gradient(VecMap<T> grad) const {
+void Network<T>::add_regularization_gradient(VecMap<T> grad, Index from, Index to) const {
   if (l1_ == 0 && l2_ == 0) return;
   const T l1 = static_cast<T>(l1_), l2 = static_cast<T>(l2_);
   for (const auto& [offset, size] : regularized_) {
+    if (offset < from || offset >= to) continue;
     auto w = params_.segment(offset, size).array();
     auto g = grad.segment(offset, size).array();
     if (l2_ != 0) g += l2 * w;
@@ -672,15 +673,7 @@ std::vector<double> Network<T>::pretrain_layer(std::size_t k, ConstMatMap<T> X, 
           shuffle ? gather_columns(inputs, order, start, b, gathered) : column_block(inputs, start, b);
       total += static_cast<double>(layer.pretrain_gradient(xb, rng_)) * static_cast<double>(b);
       // L1/L2 on this layer's weights, as in supervised training.
-      if (l1_ != 0 || l2_ != 0) {
-        for (const auto& [reg_offset, size] : regularized_) {
-          if (reg_offset < offset || reg_offset >= offset + count) continue;
-          auto w = params_.segment(reg_offset, size).array();
-          auto g = grads_.segment(reg_offset, size).array();
-          if (l2_ != 0) g += static_cast<T>(l2_) * w;
-          if (l1_ != 0) g += static_cast<T>(l1_) * w.sign();
-        }
-      }
+      add_regularization_gradient(VecMap<T>(grads_.data(), grads_.size()), offset, offset + count);
       updater->step(params, grads);
       if (should_stop && Clock::now() >= next_poll) {
         if (should_stop()) throw Interrupted();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -121,7 +122,9 @@ class Network {
   void backward_from(std::size_t top, ConstMatMap<T> X, Index cols);
   double objective_gradient_unguarded(ConstMatMap<T> X, ConstMatMap<T> Y, VecMap<T> grad);
   void gauss_newton_product_unguarded(ConstMatMap<T> X, ConstMatMap<T> Y, ConstVecMap<T> v, VecMap<T> out);
-  void add_regularization_gradient(VecMap<T> grad) const;
+  // Adds the L1/L2 gradient of the regularized tensors that start in [from, to) to grad.
+  void add_regularization_gradient(VecMap<T> grad, Index from = 0,
+                                   Index to = std::numeric_limits<Index>::max()) const;
   template <typename>
   friend class NetworkObjective;
   // Copies the trainable entries of theta into the parameters (state such as running
