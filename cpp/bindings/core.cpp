@@ -1,5 +1,7 @@
 // pybind11 bindings: conversion, validation of what crosses the boundary, and GIL handling.
 // No training logic lives here.
+#include <algorithm>
+
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -653,12 +655,45 @@ void bind_network(py::module_& m, const char* class_name) {
                out[py::str(names[i])] = to_numpy<T>(n.updater().state()[i].data(), {n.num_params()});
              return out;
            })
+      .def("set_updater_state",
+           [](Net& n, const std::string& name, py::array_t<T, py::array::c_style | py::array::forcecast> values) {
+             const auto names = n.updater().state_names();
+             const auto found = std::find(names.begin(), names.end(), name);
+             if (found == names.end())
+               throw std::invalid_argument("the updater has no state \"" + name + "\"");
+             if (values.ndim() != 1 || values.shape(0) != n.num_params())
+               throw std::invalid_argument("updater state \"" + name + "\" needs " + std::to_string(n.num_params()) +
+                                           " values");
+             auto& state = n.updater().state()[static_cast<std::size_t>(found - names.begin())];
+             std::copy(values.data(), values.data() + values.shape(0), state.data());
+           })
       .def("save",
            [](const Net& n, const std::string& path, const std::string& extra) {
              Json extra_json = Json::parse(extra);
              py::gil_scoped_release release;
              save_network<T>(n, path, extra_json);
            })
+      .def("to_bytes",
+           [](const Net& n, const std::string& extra) {
+             Json extra_json = Json::parse(extra);
+             std::string bytes;
+             {
+               py::gil_scoped_release release;
+               bytes = save_network_to_bytes<T>(n, extra_json);
+             }
+             return py::bytes(bytes);
+           })
+      .def_static("from_bytes",
+                  [](const py::bytes& data) {
+                    std::string bytes = data;
+                    Json extra;
+                    std::unique_ptr<Net> net;
+                    {
+                      py::gil_scoped_release release;
+                      net = load_network_from_bytes<T>(bytes, &extra);
+                    }
+                    return py::make_tuple(std::move(net), extra.dump());
+                  })
       .def_static("load", [](const std::string& path) {
         Json extra;
         std::unique_ptr<Net> net;
@@ -769,6 +804,8 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
         },
         py::arg("config"), py::arg("iteration"), py::arg("epoch"));
   m.def("model_dtype", &model_dtype, py::arg("path"));
+  m.def("model_dtype_from_bytes", [](const py::bytes& data) { return model_dtype_from_bytes(std::string(data)); },
+        py::arg("data"));
   m.def("read_model_header", [](const std::string& path) { return read_model_header(path).dump(); }, py::arg("path"));
   m.def("register_activation",
         [](const std::string& name, py::object forward, py::object backward) {

@@ -178,23 +178,18 @@ struct ParsedFile {
 // dtype before loading), so those need not read the data section too.
 enum class Sections { HeaderOnly, All };
 
-ParsedFile parse_file(const std::string& path, Sections sections = Sections::All) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError("cannot open model file " + path);
-  in.seekg(0, std::ios::end);
-  const std::streamoff file_size = in.tellg();
-  in.seekg(0);
-  if (file_size < 8) throw FormatError(path + ": not an eigennet model (file is " + std::to_string(file_size) + " bytes)");
-  unsigned char prefix[8];
-  in.read(reinterpret_cast<char*>(prefix), 8);
+std::uint64_t header_length_of(const unsigned char* prefix, std::uint64_t total_size, const std::string& name) {
   std::uint64_t header_length = 0;
   for (int i = 0; i < 8; ++i) header_length |= static_cast<std::uint64_t>(prefix[i]) << (8 * i);
-  if (header_length > kMaxHeaderBytes || header_length > static_cast<std::uint64_t>(file_size) - 8)
-    throw FormatError(path + ": header length " + std::to_string(header_length) + " does not fit the file of " +
-                      std::to_string(file_size) + " bytes");
-  std::string header_text(static_cast<std::size_t>(header_length), '\0');
-  in.read(header_text.data(), static_cast<std::streamsize>(header_length));
-  if (!in) throw FormatError(path + ": truncated header");
+  if (header_length > kMaxHeaderBytes || header_length > total_size - 8)
+    throw FormatError(name + ": header length " + std::to_string(header_length) + " does not fit the file of " +
+                      std::to_string(total_size) + " bytes");
+  return header_length;
+}
+
+// Validates the header text against a data section of payload_size bytes; the payload itself is
+// filled in by the caller.
+ParsedFile parse_header(const std::string& header_text, std::uint64_t payload_size, const std::string& path) {
   if (!valid_utf8(header_text)) throw FormatError(path + ": header is not valid UTF-8");
   ParsedFile parsed;
   Json header;
@@ -204,12 +199,6 @@ ParsedFile parse_file(const std::string& path, Sections sections = Sections::All
     throw FormatError(path + ": header is not valid JSON (" + e.what() + ")");
   }
   if (!header.is_object()) throw FormatError(path + ": header is not a JSON object");
-  const std::size_t payload_size = static_cast<std::size_t>(file_size) - 8 - static_cast<std::size_t>(header_length);
-  if (sections == Sections::All) {
-    parsed.payload.resize(payload_size);
-    in.read(parsed.payload.data(), static_cast<std::streamsize>(payload_size));
-    if (!in) throw FormatError(path + ": truncated data section");
-  }
 
   parsed.header = Json::object();
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
@@ -251,6 +240,39 @@ ParsedFile parse_file(const std::string& path, Sections sections = Sections::All
   if (version != std::to_string(kFormatVersion))
     throw FormatError(path + ": unsupported format version \"" + version + "\" (this build reads version " +
                       std::to_string(kFormatVersion) + ")");
+  return parsed;
+}
+
+ParsedFile parse_file(const std::string& path, Sections sections = Sections::All) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError("cannot open model file " + path);
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size = in.tellg();
+  in.seekg(0);
+  if (file_size < 8) throw FormatError(path + ": not an eigennet model (file is " + std::to_string(file_size) + " bytes)");
+  unsigned char prefix[8];
+  in.read(reinterpret_cast<char*>(prefix), 8);
+  const std::uint64_t header_length = header_length_of(prefix, static_cast<std::uint64_t>(file_size), path);
+  std::string header_text(static_cast<std::size_t>(header_length), '\0');
+  in.read(header_text.data(), static_cast<std::streamsize>(header_length));
+  if (!in) throw FormatError(path + ": truncated header");
+  const std::size_t payload_size = static_cast<std::size_t>(file_size) - 8 - static_cast<std::size_t>(header_length);
+  ParsedFile parsed = parse_header(header_text, payload_size, path);
+  if (sections == Sections::All) {
+    parsed.payload.resize(payload_size);
+    in.read(parsed.payload.data(), static_cast<std::streamsize>(payload_size));
+    if (!in) throw FormatError(path + ": truncated data section");
+  }
+  return parsed;
+}
+
+ParsedFile parse_bytes(const std::string& bytes, const std::string& name, Sections sections = Sections::All) {
+  if (bytes.size() < 8) throw FormatError(name + ": not an eigennet model (" + std::to_string(bytes.size()) + " bytes)");
+  const std::uint64_t header_length =
+      header_length_of(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), name);
+  const std::size_t payload_begin = 8 + static_cast<std::size_t>(header_length);
+  ParsedFile parsed = parse_header(bytes.substr(8, static_cast<std::size_t>(header_length)), bytes.size() - payload_begin, name);
+  if (sections == Sections::All) parsed.payload = bytes.substr(payload_begin);
   return parsed;
 }
 
@@ -331,8 +353,7 @@ void check_sizes_fit(const Json& config, const ParsedFile& file, const std::stri
 }
 
 template <typename T>
-std::unique_ptr<Network<T>> read_network(const std::string& path, Json* extra) {
-  ParsedFile file = parse_file(path);
+std::unique_ptr<Network<T>> read_network(const ParsedFile& file, const std::string& path, Json* extra) {
   const Json& metadata = file.metadata;
   Json config;
   try {
@@ -368,10 +389,10 @@ std::unique_ptr<Network<T>> read_network(const std::string& path, Json* extra) {
   return network;
 }
 
-}  // namespace
-
+// The header text (padded so the data section stays 8-byte aligned) and the tensors that follow
+// it, pointing into the network's own buffers.
 template <typename T>
-void save_network(const Network<T>& network, const std::string& path, const Json& extra) {
+std::pair<std::string, std::vector<TensorEntry>> encode_network(const Network<T>& network, const Json& extra) {
   if (!little_endian()) throw std::runtime_error("saving models is only supported on little-endian machines");
   std::vector<TensorEntry> tensors;
   const auto params = network.params();
@@ -412,15 +433,47 @@ void save_network(const Network<T>& network, const std::string& path, const Json
     offset += t.bytes;
   }
   std::string text = header.dump();
-  while (text.size() % 8 != 0) text += ' ';  // keeps the data section 8-byte aligned
-  write_atomically(path, text, tensors);
+  while (text.size() % 8 != 0) text += ' ';
+  return {std::move(text), std::move(tensors)};
+}
+
+}  // namespace
+
+template <typename T>
+void save_network(const Network<T>& network, const std::string& path, const Json& extra) {
+  const auto [header, tensors] = encode_network(network, extra);
+  write_atomically(path, header, tensors);
+}
+
+template <typename T>
+std::string save_network_to_bytes(const Network<T>& network, const Json& extra) {
+  const auto [header, tensors] = encode_network(network, extra);
+  std::size_t total = 8 + header.size();
+  for (const auto& t : tensors) total += t.bytes;
+  std::string out;
+  out.reserve(total);
+  for (int i = 0; i < 8; ++i) out += static_cast<char>(static_cast<std::uint64_t>(header.size()) >> (8 * i));
+  out += header;
+  for (const auto& t : tensors) out.append(t.data, t.bytes);
+  return out;
 }
 
 template <typename T>
 std::unique_ptr<Network<T>> load_network(const std::string& path, Json* extra) {
   if (!little_endian()) throw std::runtime_error("loading models is only supported on little-endian machines");
   try {
-    return read_network<T>(path, extra);
+    return read_network<T>(parse_file(path), path, extra);
+  } catch (const FormatError& e) {
+    throw FormatError(printable(e.what()));
+  }
+}
+
+template <typename T>
+std::unique_ptr<Network<T>> load_network_from_bytes(const std::string& bytes, Json* extra) {
+  if (!little_endian()) throw std::runtime_error("loading models is only supported on little-endian machines");
+  const std::string name = "model bytes";
+  try {
+    return read_network<T>(parse_bytes(bytes, name), name, extra);
   } catch (const FormatError& e) {
     throw FormatError(printable(e.what()));
   }
@@ -438,16 +491,35 @@ Json read_model_header(const std::string& path) {
   return out;
 }
 
-std::string model_dtype(const std::string& path) {
-  const Json header = read_model_header(path);
-  const std::string dtype = header.at("__metadata__").string_or("dtype", "float32");
-  if (dtype != "float32" && dtype != "float64") throw FormatError(printable(path + ": unknown dtype \"" + dtype + "\""));
+namespace {
+std::string dtype_of(const Json& metadata, const std::string& name) {
+  const std::string dtype = metadata.string_or("dtype", "float32");
+  if (dtype != "float32" && dtype != "float64") throw FormatError(printable(name + ": unknown dtype \"" + dtype + "\""));
   return dtype;
+}
+}  // namespace
+
+std::string model_dtype(const std::string& path) {
+  return dtype_of(read_model_header(path).at("__metadata__"), path);
+}
+
+std::string model_dtype_from_bytes(const std::string& bytes) {
+  ParsedFile file;
+  try {
+    file = parse_bytes(bytes, "model bytes", Sections::HeaderOnly);
+  } catch (const FormatError& e) {
+    throw FormatError(printable(e.what()));
+  }
+  return dtype_of(file.metadata, "model bytes");
 }
 
 template void save_network<float>(const Network<float>&, const std::string&, const Json&);
 template void save_network<double>(const Network<double>&, const std::string&, const Json&);
 template std::unique_ptr<Network<float>> load_network<float>(const std::string&, Json*);
 template std::unique_ptr<Network<double>> load_network<double>(const std::string&, Json*);
+template std::string save_network_to_bytes<float>(const Network<float>&, const Json&);
+template std::string save_network_to_bytes<double>(const Network<double>&, const Json&);
+template std::unique_ptr<Network<float>> load_network_from_bytes<float>(const std::string&, Json*);
+template std::unique_ptr<Network<double>> load_network_from_bytes<double>(const std::string&, Json*);
 
 }  // namespace eigennet

@@ -21,7 +21,7 @@ from .layers import (
     Output,
 )
 from .losses import Loss, register_loss
-from .model import History, LayerIndexError, Sequential, load
+from .model import History, LayerIndexError, Sequential, from_bytes, load
 from .transfer import TransferLearning
 from .unsupervised import RBM, AutoEncoder, VariationalAutoencoder
 from .updaters import (
@@ -60,7 +60,7 @@ def get_num_threads() -> int:
 
 __all__ = [
     "__version__", "FormatError",
-    "Sequential", "History", "LayerIndexError", "load", "TransferLearning",
+    "Sequential", "History", "LayerIndexError", "load", "from_bytes", "TransferLearning",
     "Layer", "Dense", "Output", "ActivationLayer", "LossLayer", "CustomLayer",
     "BatchNormalization", "Dropout", "GaussianDropout", "AlphaDropout", "GaussianNoise",
     "AutoEncoder", "RBM", "VariationalAutoencoder",

@@ -950,9 +950,36 @@ class Sequential:
         """Copies of the updater's state vectors (e.g. Adam's "m" and "v")."""
         return dict(self._network().updater_state())
 
+    def set_updater_state(self, state: Dict[str, ArrayLike]) -> None:
+        """Replace the updater's state vectors: ``state`` maps each name of :meth:`updater_state`
+        to a vector of :attr:`num_params` finite values. All are checked before any is written."""
+        net = self._network()
+        current = net.updater_state()
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict of name -> array, got {type(state).__name__}")
+        unknown = sorted(set(state) - set(current))
+        missing = sorted(set(current) - set(state))
+        if unknown or missing:
+            raise ValueError(f"state must have exactly the updater's entries {sorted(current)}; "
+                             f"unknown {unknown}, missing {missing}")
+        arrays = {}
+        for name, values in state.items():
+            array = _numeric_array(values, f"state[{name!r}]")
+            if array.shape != (net.num_params,):
+                raise ValueError(f"state[{name!r}] must have shape ({net.num_params},), got {array.shape}")
+            if not _all_finite(array):
+                raise ValueError(f"state[{name!r}] contains NaN or infinity")
+            arrays[name] = array
+        for name, array in arrays.items():
+            net.set_updater_state(name, array)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write the model (configuration, parameters, updater state, counters) to one file, atomically."""
+        self._network().save(os.fspath(path), self._extra_metadata())
+
+    def _extra_metadata(self) -> str:
+        """The Python-side settings stored beside the network, as JSON."""
         if not isinstance(self.metadata, dict):
             raise TypeError(f"model.metadata must be a dict, got {type(self.metadata).__name__}")
         try:
@@ -962,7 +989,17 @@ class Sequential:
         extra = {"python": {"package_version": _package_version(), "metadata": json.loads(user),
                             "threshold": self._threshold,
                             "normalizer": None if self.normalizer is None else self.normalizer.get_config()}}
-        self._network().save(os.fspath(path), json.dumps(extra))
+        return json.dumps(extra)
+
+    def to_bytes(self) -> bytes:
+        """The model exactly as :meth:`save` would write it, as bytes (:func:`eigennet.from_bytes`
+        reads them back). Pickling a model uses the same bytes."""
+        return bytes(self._network().to_bytes(self._extra_metadata()))
+
+    def __reduce__(self) -> Any:
+        if self._net is None:
+            return super().__reduce__()
+        return (from_bytes, (self.to_bytes(),))
 
     def summary(self) -> str:
         """Print and return a table of the layers with their output shapes and parameter counts."""
@@ -1042,7 +1079,20 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
         raise FileNotFoundError(f"no model file at {path}")
     dtype = _core.model_dtype(path)
     network_class = _core.NetworkF32 if dtype == "float32" else _core.NetworkF64
-    net, extra_text = network_class.load(path)
+    return _model_from_network(*network_class.load(path), dtype=dtype, source=path)
+
+
+def from_bytes(data: Union[bytes, bytearray, memoryview]) -> Sequential:
+    """A model from the bytes of :meth:`Sequential.to_bytes` (the model-file format, in memory)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    data = bytes(data)
+    dtype = _core.model_dtype_from_bytes(data)
+    network_class = _core.NetworkF32 if dtype == "float32" else _core.NetworkF64
+    return _model_from_network(*network_class.from_bytes(data), dtype=dtype, source="model bytes")
+
+
+def _model_from_network(net: Any, extra_text: str, dtype: str, source: str) -> Sequential:
     try:
         config = json.loads(net.config())
         model = Sequential(
@@ -1069,6 +1119,6 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
             extra.get("python", {}).get("normalizer") if isinstance(extra, dict) else None)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        raise _core.FormatError(f"{path}: the stored configuration cannot be used ({reason})") from None
+        raise _core.FormatError(f"{source}: the stored configuration cannot be used ({reason})") from None
     model._net = net
     return model

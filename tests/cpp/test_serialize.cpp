@@ -92,6 +92,16 @@ void check_round_trip_and_resume(const std::string& label) {
   save_network(*loaded, dir.file("again.enet"), extra);
   CHECK(helpers::read_bytes(dir.file("again.enet")) == helpers::read_bytes(path));
 
+  // The in-memory form is the file's bytes, and reads back to the same network.
+  const std::string bytes = save_network_to_bytes(original, extra);
+  CHECK(bytes == helpers::read_bytes(path));
+  CHECK_EQ(model_dtype_from_bytes(bytes), model_dtype(path));
+  Json bytes_extra;
+  auto from_bytes = load_network_from_bytes<T>(bytes, &bytes_extra);
+  CHECK(bytes_extra == extra);
+  CHECK_MSG(same_bits(params_of(*from_bytes), params_of(original)), label << ": parameters from bytes differ");
+  CHECK(save_network_to_bytes(*from_bytes, extra) == bytes);
+
   // Controls: each saved piece of state matters, so the comparison below can tell.
   auto fresh_stream = load_network<T>(path);
   fresh_stream->rng().reseed(12345);

@@ -96,6 +96,68 @@ def test_round_trip_keeps_everything(digits, dtype, tmp_path):
     assert (tmp_path / "again.enet").read_bytes() == path.read_bytes()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bytes_and_pickle_round_trip(digits, dtype, tmp_path):
+    """to_bytes is the file format in memory: the same bytes save writes; from_bytes and pickle give
+    the same model, and training resumes from them exactly as from a file."""
+    import pickle
+
+    X, Xv, y, yv = digits
+    model = digits_model(dtype)
+    model.fit(X, y, epochs=2, verbose=0)
+    model.metadata = {"run": 7}
+    path = tmp_path / "digits.enet"
+    model.save(path)
+    data = model.to_bytes()
+    assert data == path.read_bytes()
+    for same in (en.from_bytes(data), en.from_bytes(bytearray(data)), pickle.loads(pickle.dumps(model))):
+        assert_same_model(model, same, Xv)
+        assert same.metadata == {"run": 7}
+        same.fit(X, y, epochs=1, verbose=0)
+    model.fit(X, y, epochs=1, verbose=0)
+    assert same.params().tobytes() == model.params().tobytes()
+    unbuilt = en.Sequential([en.Dense(4), en.Output(2)], dtype=dtype)  # no input_dim: not built yet
+    copy = pickle.loads(pickle.dumps(unbuilt))
+    assert not copy.built and copy.get_config() == unbuilt.get_config()
+
+
+def test_from_bytes_refuses_bad_input(saved):
+    raw = saved.read_bytes()
+    with pytest.raises(TypeError, match="data must be bytes, got str"):
+        en.from_bytes("not bytes")
+    for bad, pattern in [(b"", "model bytes: not an eigennet model \\(0 bytes\\)"),
+                         (raw[:len(raw) // 2], "model bytes"), (raw[:20], "model bytes: header length"),
+                         (b"\xff" * 64, "model bytes")]:
+        with pytest.raises(en.FormatError, match=pattern):
+            en.from_bytes(bad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_set_updater_state(digits, dtype):
+    X, _, y, _ = digits
+    source, target = digits_model(dtype), digits_model(dtype, updater=en.Adam(learning_rate=1e-3))
+    source.fit(X, y, epochs=1, verbose=0)
+    target.build(64)
+    target.set_params(source.params())
+    target.set_updater_state(source.updater_state())
+    for key, value in source.updater_state().items():
+        np.testing.assert_array_equal(target.updater_state()[key], value)
+    before = {k: v.copy() for k, v in target.updater_state().items()}
+    n = source.num_params
+    for bad, error, pattern in [
+        ([1, 2], TypeError, "state must be a dict"),
+        ({"m": np.zeros(n)}, ValueError, r"missing \['v'\]"),
+        ({"m": np.zeros(n), "v": np.zeros(n), "u": np.zeros(n)}, ValueError, r"unknown \['u'\]"),
+        ({"m": np.zeros(n), "v": np.zeros(n - 1)}, ValueError, rf"state\['v'\] must have shape \({n},\)"),
+        ({"m": np.full(n, np.nan), "v": np.zeros(n)}, ValueError, r"state\['m'\] contains NaN"),
+        ({"m": np.zeros(n).astype(complex), "v": np.zeros(n)}, TypeError, "real numbers"),
+    ]:
+        with pytest.raises(error, match=pattern):
+            target.set_updater_state(bad)
+        for key, value in before.items():  # nothing written when any entry is bad
+            np.testing.assert_array_equal(target.updater_state()[key], value)
+
+
 @pytest.mark.parametrize(
     "updater",
     [en.SGD(learning_rate=0.1), en.Nesterovs(), en.AdaGrad(), en.RMSProp(learning_rate=0.01), en.AdaDelta(),

@@ -26,9 +26,17 @@ void save_network(const Network<T>& network, const std::string& path, const Json
 template <typename T>
 std::unique_ptr<Network<T>> load_network(const std::string& path, Json* extra = nullptr);
 
+// The same format in memory: the bytes save_network would write, and a network read from them
+// (validated exactly as a file is; errors name "model bytes").
+template <typename T>
+std::string save_network_to_bytes(const Network<T>& network, const Json& extra = Json::object());
+template <typename T>
+std::unique_ptr<Network<T>> load_network_from_bytes(const std::string& bytes, Json* extra = nullptr);
+
 // The header of a model file (validated as for loading): metadata strings and tensor table.
 Json read_model_header(const std::string& path);
 // "float32" or "float64": the precision a file was saved in.
 std::string model_dtype(const std::string& path);
+std::string model_dtype_from_bytes(const std::string& bytes);
 
 }  // namespace eigennet
