@@ -7,6 +7,8 @@ Custom activations written with NumPy plug in through :func:`register_activation
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from typing import Any, Callable, Dict, Union
 
 from . import _core
@@ -37,32 +39,44 @@ class Activation:
         return f"{type(self).__name__}({args})" if type(self) is not Activation else f"Activation({self.name!r})"
 
 
+def _finite(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise ValueError(f"{owner}: {name} must be finite, got {result!r}")
+    return result
+
+
 class LeakyReLU(Activation):
     """max(z, alpha z); DL4J's default alpha is 0.01."""
 
     def __init__(self, alpha: float = 0.01) -> None:
-        super().__init__("LEAKYRELU", alpha=float(alpha))
+        super().__init__("LEAKYRELU", alpha=_finite("LeakyReLU", "alpha", alpha))
 
 
 class RReLU(Activation):
     """Randomized leaky ReLU: slope ~ U(lower, upper) per element while training, their mean at inference."""
 
     def __init__(self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0) -> None:
-        super().__init__("RRELU", lower=float(lower), upper=float(upper))
+        lower, upper = _finite("RReLU", "lower", lower), _finite("RReLU", "upper", upper)
+        if lower > upper:
+            raise ValueError(f"RReLU: needs lower <= upper, got lower={lower!r}, upper={upper!r}")
+        super().__init__("RRELU", lower=lower, upper=upper)
 
 
 class ELU(Activation):
     """z for z > 0, alpha (e^z - 1) otherwise."""
 
     def __init__(self, alpha: float = 1.0) -> None:
-        super().__init__("ELU", alpha=float(alpha))
+        super().__init__("ELU", alpha=_finite("ELU", "alpha", alpha))
 
 
 class ThresholdedReLU(Activation):
     """z for z > theta, 0 otherwise."""
 
     def __init__(self, theta: float = 1.0) -> None:
-        super().__init__("THRESHOLDEDRELU", theta=float(theta))
+        super().__init__("THRESHOLDEDRELU", theta=_finite("ThresholdedReLU", "theta", theta))
 
 
 class GELU(Activation):

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 import numpy as np
 
+from ._arguments import check_flag, check_path
+
 if TYPE_CHECKING:  # pragma: no cover
     from .model import History, Sequential
 
@@ -93,6 +95,23 @@ def _monitored(logs: Logs, monitor: str, owner: str) -> float:
         raise ValueError(f"{owner} monitors {monitor!r}, but the epoch logs only have "
                          f"{', '.join(sorted(logs))}{hint}")
     return float(logs[monitor])
+
+
+def _check_monitor_known(callback: Callback, monitor: str, owner: str) -> None:
+    """At the start of training: the monitored metric must be one the epoch logs will have, so that a
+    misspelt name fails before any training step rather than after the first epoch."""
+    known = getattr(callback, "_epoch_metrics", None)
+    params = getattr(callback, "params", {})
+    if known is None or monitor in known:
+        return
+    from ._names import closest
+
+    hint = closest(monitor, known) or next((name for name in known if name.startswith(monitor)), None)
+    suggestion = f'; did you mean "{hint}"?' if hint else ""
+    missing_validation = " (pass validation_data to fit)" if monitor.startswith("val_") and \
+        not params.get("validation") else ""
+    raise ValueError(f"{owner} monitors {monitor!r}, which is not an epoch metric{suggestion} (the epoch logs will have "
+                     f"{', '.join(known)}){missing_validation}")
 
 
 def _check_positive_int(value: Any, name: str, allow_none: bool = False) -> Optional[int]:
@@ -179,7 +198,7 @@ class EarlyStopping(Callback):
         if not isinstance(restore_best_weights, bool):
             raise TypeError("restore_best_weights must be True or False")
         self.restore_best_weights = restore_best_weights
-        self.save_best_to = None if save_best_to is None else os.fspath(save_best_to)
+        self.save_best_to = None if save_best_to is None else check_path(save_best_to, "save_best_to")
         self._reset()
 
     def _reset(self) -> None:
@@ -194,6 +213,7 @@ class EarlyStopping(Callback):
         self._start = time.monotonic()
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
+        _check_monitor_known(self, self.monitor, "EarlyStopping")
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
@@ -256,7 +276,7 @@ class ModelCheckpoint(Callback):
         min_delta: float = 0.0,
         every_n_iterations: Optional[int] = None,
     ) -> None:
-        self.filepath = os.fspath(filepath)
+        self.filepath = check_path(filepath, "filepath")
         self.every_n_epochs = _check_positive_int(every_n_epochs, "every_n_epochs")
         self.every_n_iterations = _check_positive_int(every_n_iterations, "every_n_iterations", allow_none=True)
         if self.every_n_iterations is not None and save_best_only:
@@ -270,6 +290,8 @@ class ModelCheckpoint(Callback):
         self.saved: List[str] = []
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
+        if self.save_best_only:
+            _check_monitor_known(self, self.monitor, "ModelCheckpoint")
         self._tracker.reset()
 
     def on_iteration_end(self, iteration: int, logs: Logs) -> None:
@@ -318,6 +340,10 @@ class LoggingCallback(Callback):
         self.every_n_epochs = _check_positive_int(every_n_epochs, "every_n_epochs")
         if logger is None or isinstance(logger, str):
             logger = logging.getLogger(logger or "eigennet")
+        if not isinstance(logger, logging.Logger):
+            raise TypeError(f"logger must be a logging.Logger, a logger name or None, got {type(logger).__name__}")
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise TypeError(f"level must be a logging level such as logging.INFO, got {level!r}")
         self.logger = logger
         self.level = level
 
@@ -337,8 +363,10 @@ class CSVLogger(Callback):
     when training begins. Each row is flushed as it is written."""
 
     def __init__(self, path: PathLike, append: bool = False, separator: str = ",") -> None:
-        self.path = os.fspath(path)
-        self.append = bool(append)
+        self.path = check_path(path, "path")
+        self.append = check_flag(append, "append")
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be a single character, got {separator!r}")
         self.separator = separator
         self._fields: Optional[List[str]] = None
 
@@ -393,7 +421,8 @@ class LambdaCallback(Callback):
                  "on_epoch_end": on_epoch_end, "on_train_end": on_train_end, "on_nan": on_nan,
                  "on_iteration_end": on_iteration_end}
         if on_iteration_end is not None:
-            self.every_n_iterations = _check_positive_int(every_n_iterations or 1, "every_n_iterations")
+            self.every_n_iterations = _check_positive_int(1 if every_n_iterations is None else every_n_iterations,
+                                                          "every_n_iterations")
         for name, hook in hooks.items():
             if hook is not None and not callable(hook):
                 raise TypeError(f"{name} must be callable, got {type(hook).__name__}")
@@ -452,8 +481,8 @@ class TensorBoard(Callback):
         except ImportError:
             raise ImportError("TensorBoard needs tensorboardX: pip install tensorboardX "
                               "(or eigennet[tensorboard])") from None
-        self.log_dir = os.fspath(log_dir)
-        self.flush_every_epoch = bool(flush_every_epoch)
+        self.log_dir = check_path(log_dir, "log_dir")
+        self.flush_every_epoch = check_flag(flush_every_epoch, "flush_every_epoch")
         self._writer: Any = None
         self._iterations_written = 0
         self._global_iteration = 0
@@ -538,6 +567,10 @@ class ProgressBar(Callback):
     passing one in ``callbacks`` forces it (and replaces the default display)."""
 
     def __init__(self, file: Any = None, notebook: Optional[bool] = None) -> None:
+        if file is not None and not callable(getattr(file, "write", None)):
+            raise TypeError(f"file must be a writable text stream or None, got {type(file).__name__}")
+        if notebook is not None and not isinstance(notebook, bool):
+            raise TypeError(f"notebook must be True, False or None, got {type(notebook).__name__}")
         self.file = file
         self.notebook = notebook
         self.bar: Any = None
@@ -580,6 +613,8 @@ class _CallbackList:
             callbacks = []
         elif isinstance(callbacks, Callback):
             callbacks = [callbacks]
+        elif not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"callbacks must be a Callback or a list of them, got {type(callbacks).__name__}")
         callbacks = list(callbacks)
         for i, cb in enumerate(callbacks):
             if not isinstance(cb, Callback):
@@ -590,10 +625,13 @@ class _CallbackList:
             use_bar = verbose == 1 and (_stream_is_terminal(sys.stderr) or _in_notebook()) and _tqdm_available()
             display.append(ProgressBar() if use_bar else _EpochLines())
         self.callbacks = display + callbacks
+        params = dict(params)
+        metrics = params.pop("metrics", None)  # the epoch log keys, for checking monitored names early
         for cb in self.callbacks:
             cb.model = model
             cb.history = history
             cb.params = dict(params)
+            cb._epoch_metrics = metrics
 
     def train_begin(self) -> None:
         for cb in self.callbacks:

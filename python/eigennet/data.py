@@ -64,7 +64,12 @@ class Normalizer:
         if not self.fitted:
             raise RuntimeError(f"{type(self).__name__} is not fitted")
         assert self.shift is not None and self.scale is not None
-        return np.asarray(X, dtype=np.float64) / self.scale + self.shift
+        array = np.asarray(X)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold real numbers, got dtype {array.dtype}")
+        if array.ndim == 0 or array.shape[-1] != self.shift.size:
+            raise ValueError(f"X has shape {array.shape}, but the normalizer was fitted on {self.shift.size} features")
+        return np.asarray(array, dtype=np.float64) / self.scale + self.shift
 
     def _statistics(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -106,7 +111,11 @@ class MinMax(Normalizer):
 
     def __init__(self, feature_range: Tuple[float, float] = (0.0, 1.0)) -> None:
         super().__init__()
-        low, high = (float(v) for v in feature_range)
+        try:
+            low, high = (float(v) for v in feature_range)
+        except (TypeError, ValueError):
+            raise ValueError(f"feature_range must be two finite numbers (low, high) with low < high, "
+                             f"got {feature_range!r}") from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"feature_range must be two finite numbers (low, high) with low < high, got {feature_range!r}")
         self.feature_range = (low, high)
@@ -181,6 +190,8 @@ def load_csv(
     give the same result.
     """
     path = os.fspath(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be a single character, got {delimiter!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no CSV file at {path}")
     rows = _read_rows(path, delimiter)
@@ -196,6 +207,9 @@ def load_csv(
         if len(row) != width:
             raise ValueError(f"{path}: line {number} has {len(row)} fields, expected {width}")
     label_index: Optional[int] = None
+    if label_column is not None and not isinstance(label_column, str) and (
+            isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer))):
+        raise TypeError(f"label_column must be a column index, a column name or None, got {label_column!r}")
     if label_column is not None:
         if isinstance(label_column, str):
             if label_column not in names:

@@ -8,6 +8,8 @@ rest get ``XAVIER`` (DL4J's default).
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from typing import Any, Dict, Union
 
 from . import _core
@@ -18,11 +20,20 @@ BUILTIN = (
 )
 
 
+def _finite(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise ValueError(f"{owner}: {name} must be finite, got {result!r}")
+    return result
+
+
 class Constant:
     """Every weight set to ``value``."""
 
     def __init__(self, value: float) -> None:
-        self.value = float(value)
+        self.value = _finite("Constant", "value", value)
 
     def get_config(self) -> Dict[str, Any]:
         """The configuration dict stored in model files (canonical DL4J name and parameters)."""
@@ -33,7 +44,9 @@ class Normal:
     """A user distribution N(mean, std^2) (DL4J ``WeightInit.DISTRIBUTION`` with a NormalDistribution)."""
 
     def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
-        self.mean, self.std = float(mean), float(std)
+        self.mean, self.std = _finite("Normal", "mean", mean), _finite("Normal", "std", std)
+        if self.std < 0:
+            raise ValueError(f"Normal: std must be >= 0, got {std!r}")
 
     def get_config(self) -> Dict[str, Any]:
         """The configuration dict stored in model files (canonical DL4J name and parameters)."""
@@ -44,7 +57,9 @@ class Uniform:
     """A user distribution U(lower, upper)."""
 
     def __init__(self, lower: float = -1.0, upper: float = 1.0) -> None:
-        self.lower, self.upper = float(lower), float(upper)
+        self.lower, self.upper = _finite("Uniform", "lower", lower), _finite("Uniform", "upper", upper)
+        if self.lower > self.upper:
+            raise ValueError(f"Uniform: needs lower <= upper, got lower={lower!r}, upper={upper!r}")
 
     def get_config(self) -> Dict[str, Any]:
         """The configuration dict stored in model files (canonical DL4J name and parameters)."""

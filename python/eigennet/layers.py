@@ -129,7 +129,7 @@ class Dense(Layer):
         if not isinstance(has_bias, bool):
             raise TypeError(f"{owner}: has_bias must be True or False")
         self.has_bias = has_bias
-        self.bias_init = float(bias_init)
+        self.bias_init = _check_real(bias_init, "bias_init", owner)
         self.dropout = _check_rate(dropout, "dropout", owner)
         self.weight_dropout = _check_rate(weight_dropout, "weight_dropout", owner)
 

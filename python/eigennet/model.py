@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -12,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
+from ._arguments import check_flag, check_path
 from .layers import Layer
 from .losses import CLASSIFICATION
 from .updaters import Updater, as_updater
@@ -56,6 +58,39 @@ _NO_BATCH = object()  # end of a batch iterator in Sequential.fit_batches
 
 class LayerIndexError(IndexError, ValueError):
     """A layer index out of range (an IndexError that is also a ValueError, like other bad arguments)."""
+
+
+def _check_verbose(value: Any) -> int:
+    """0, 1 or 2 (True and False count as 1 and 0)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, (int, np.integer)) or value not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {value!r}")
+    return int(value)
+
+
+def _restores_untrained_state(method: Any) -> Any:
+    """Wraps a training method so that an exception raised before any training step leaves the model
+    as it was: not built if it was not, and its normalizer not fitted if it was not."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Sequential", *args: Any, **kwargs: Any) -> Any:
+        was_built = self._net is not None
+        normalizer = self.normalizer
+        normalizer_was_unfitted = normalizer is not None and not normalizer.fitted
+        counters = (int(self._net.iteration), int(self._net.epoch)) if was_built else (0, 0)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            trained = self._net is not None and (int(self._net.iteration), int(self._net.epoch)) != counters
+            if not trained:
+                if not was_built:
+                    self._net, self.input_dim = None, None
+                if normalizer_was_unfitted:
+                    normalizer.shift, normalizer.scale = None, None
+            raise
+
+    return wrapper
 
 
 def _all_finite(array: np.ndarray) -> bool:
@@ -136,6 +171,8 @@ class Sequential:
         gradient_normalization_threshold: float = 1.0,
         normalizer: Any = None,
     ) -> None:
+        if isinstance(layers, Layer) or not isinstance(layers, (list, tuple)):
+            raise TypeError(f"layers must be a list of eigennet layers, got {type(layers).__name__}")
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential needs at least one layer")
@@ -274,6 +311,8 @@ class Sequential:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {array.shape}{hint}")
         if array.shape[0] == 0:
             raise ValueError(f"{name} has no samples (shape {array.shape})")
+        if array.shape[1] == 0:
+            raise ValueError(f"{name} has no features (shape {array.shape})")
         if self.input_dim is not None and array.shape[1] != self.input_dim:
             raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {self.input_dim}")
         array = np.ascontiguousarray(array, dtype=self._np_dtype)
@@ -340,6 +379,7 @@ class Sequential:
             self.build(X.shape[1])
 
     # ------------------------------------------------------------------ training
+    @_restores_untrained_state
     def fit(
         self,
         X: ArrayLike,
@@ -402,19 +442,24 @@ class Sequential:
         full_batch = algorithm_key != "STOCHASTIC_GRADIENT_DESCENT"
         options_json = None
         if full_batch:
-            options = dict(optimizer_options or {})
             if not isinstance(optimizer_options, (dict, type(None))):
-                raise TypeError("optimizer_options must be a dict")
+                raise TypeError(f"optimizer_options must be a dict, got {type(optimizer_options).__name__}")
+            options = dict(optimizer_options or {})
             options.update({"algorithm": algorithm_key, "max_iterations": max_iterations,
                             "gradient_tolerance": tolerance})
             for key, value in options.items():
                 if isinstance(value, bool) or (key != "algorithm" and not isinstance(value, (int, float, np.integer, np.floating))):
                     raise TypeError(f"optimizer option {key} must be a number, got {value!r}")
+                if key != "algorithm" and not math.isfinite(float(value)):
+                    shown = {"gradient_tolerance": "tolerance"}.get(key, key)
+                    raise ValueError(f"{shown} must be finite, got {value!r}")
             options_json = _core.canonical_optimizer_options(json.dumps(options, default=float))
         elif optimizer_options:
             raise ValueError("optimizer_options only apply to the full-batch algorithms (lbfgs, conjugate_gradient, ...)")
         if batch_size is None:
             batch_size = 2**62 if full_batch else 32
+        shuffle = check_flag(shuffle, "shuffle")
+        verbose = _check_verbose(verbose)
         for value, name, low in ((epochs, "epochs", 0), (batch_size, "batch_size", 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -459,7 +504,7 @@ class Sequential:
             "epochs": params["epochs"], "first_epoch": first_epoch, "batch_size": params["batch_size"],
             "n_samples": params["n_samples"], "algorithm": params["algorithm"],
             "verbose": 0 if not verbose else 2 if verbose == 2 else 1,
-            "validation": validation is not None})
+            "validation": validation is not None, "metrics": self._epoch_metric_names(validation is not None)})
         self.stop_training = False
         try:
             callback_list.train_begin()
@@ -477,6 +522,13 @@ class Sequential:
         finally:
             callback_list.close()
         return history
+
+    def _epoch_metric_names(self, validation: bool) -> List[str]:
+        """The keys of the epoch logs callbacks receive."""
+        if not validation:
+            return ["loss"]
+        extra = ["accuracy"] if self.task != "regression" else ["mse", "mae"]
+        return ["loss"] + [f"val_{name}" for name in ["loss", *extra]]
 
     def _validation_arrays(self, validation_data: Any) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         if validation_data is None:
@@ -550,6 +602,7 @@ class Sequential:
         # may be the caller's own labels.
         return np.ascontiguousarray(Y_arr * weights.astype(self._np_dtype), dtype=self._np_dtype)
 
+    @_restores_untrained_state
     def fit_batches(
         self,
         batches: Any,
@@ -589,6 +642,7 @@ class Sequential:
         """
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        verbose = _check_verbose(verbose)
         if isinstance(batches, (np.ndarray, str, bytes)) or (isinstance(batches, tuple) and len(batches) == 2
                                                              and isinstance(batches[0], np.ndarray)):
             raise TypeError("fit_batches takes an iterable (or a function returning one) of (X_batch, y_batch) "
@@ -860,6 +914,7 @@ class Sequential:
             return candidates[0]
         return self._layer_index(layer)
 
+    @_restores_untrained_state
     def pretrain(
         self,
         X: ArrayLike,
@@ -880,6 +935,8 @@ class Sequential:
         for value, name, low in ((epochs, "epochs", 0), (batch_size, "batch_size", 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        shuffle = check_flag(shuffle, "shuffle")
+        verbose = _check_verbose(verbose)
         X_arr = _numeric_array(X, "X")
         if X_arr.ndim == 2 and self._net is None and X_arr.shape[1] >= 1:
             self.build(X_arr.shape[1])
@@ -975,8 +1032,20 @@ class Sequential:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
-        """Write the model (configuration, parameters, updater state, counters) to one file, atomically."""
-        self._network().save(os.fspath(path), self._extra_metadata())
+        """Write the model (configuration, parameters, updater state, counters) to one file, atomically.
+        Raises IsADirectoryError if ``path`` is a directory, FileNotFoundError if its directory does
+        not exist and OSError if the file cannot be written."""
+        path = check_path(path, "path")
+        net = self._network()
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"path {path} is a directory; give a file name")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"could not create {path}: the directory {directory} does not exist")
+        try:
+            net.save(path, self._extra_metadata())
+        except RuntimeError as exc:
+            raise OSError(str(exc)) from None
 
     def _extra_metadata(self) -> str:
         """The Python-side settings stored beside the network, as JSON."""
@@ -1074,7 +1143,7 @@ def _package_version() -> str:
 
 def load(path: Union[str, "os.PathLike[str]"]) -> Sequential:
     """Load a model saved by :meth:`Sequential.save` (or by the C++ ``save_network``)."""
-    path = os.fspath(path)
+    path = check_path(path, "path")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path}")
     dtype = _core.model_dtype(path)

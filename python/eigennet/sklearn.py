@@ -133,6 +133,29 @@ class _EigenNetBase(BaseEstimator):
                 raise ValueError(f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}")
         return [int(s) for s in sizes]
 
+    def _check_hyperparameters(self) -> None:
+        """The settings that are only read while training, checked before anything is built or changed
+        (scikit-learn convention: ValueError naming the parameter)."""
+        epochs = self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        for name in ("shuffle", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        verbose = self.verbose
+        if not isinstance(verbose, (bool, np.bool_)) and (not isinstance(verbose, numbers.Integral)
+                                                          or verbose not in (0, 1, 2)):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        if not isinstance(self.algorithm, str):
+            raise ValueError(f'algorithm must be a name such as "sgd" or "lbfgs", got {self.algorithm!r}')
+        _core.canonical_algorithm(self.algorithm)  # ValueError with a suggestion for unknown names
+        self._batch_size(1)
+        try:
+            check_random_state(self.random_state)
+        except ValueError:
+            raise ValueError(f"random_state must be None, an integer or a numpy RandomState, "
+                             f"got {self.random_state!r}") from None
+
     def _make_updater(self) -> Updater:
         updater = as_updater(self.updater)
         if self.learning_rate is None or "learning_rate" not in type(updater)._defaults:
@@ -275,6 +298,7 @@ class EigenNetClassifier(ClassifierMixin, _EigenNetBase):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, epochs: int, classes: Any,
              partial: bool) -> "EigenNetClassifier":
+        self._check_hyperparameters()
         first = not (partial or self.warm_start) or not hasattr(self, "model_")
         X, y = validate_data(self, X, y, reset=first, dtype=[np.float64, np.float32])
         if first:
@@ -336,6 +360,7 @@ class EigenNetRegressor(RegressorMixin, _EigenNetBase):
     """
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, epochs: int, partial: bool) -> "EigenNetRegressor":
+        self._check_hyperparameters()
         first = not (partial or self.warm_start) or not hasattr(self, "model_")
         X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32])
