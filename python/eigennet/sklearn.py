@@ -150,6 +150,9 @@ class _EigenNetBase(BaseEstimator):
             raise ValueError(f'algorithm must be a name such as "sgd" or "lbfgs", got {self.algorithm!r}')
         _core.canonical_algorithm(self.algorithm)  # ValueError with a suggestion for unknown names
         self._batch_size(1)
+        # The network's settings too (checked on an unbuilt network, which allocates nothing): a refit
+        # that fails must not have dropped classes_ or loss_curve_.
+        self._unbuilt_model(1, "identity", "mse", seed=0)
         try:
             check_random_state(self.random_state)
         except ValueError:
@@ -178,16 +181,19 @@ class _EigenNetBase(BaseEstimator):
             raise ValueError(f'batch_size must be a positive integer or "auto", got {self.batch_size!r}')
         return min(int(self.batch_size), n_samples)
 
-    def _build_model(self, n_features: int, n_out: int, activation: str, loss: str,
-                     seed: Optional[int] = None) -> Sequential:
+    def _unbuilt_model(self, n_out: int, activation: str, loss: str, seed: int) -> Sequential:
         sizes = self._hidden_sizes()
         layers = [Dense(size, activation=self.activation, dropout=float(self.dropout) if i else 0.0)
                   for i, size in enumerate(sizes)]
         output = Output(n_out, activation=activation, loss=loss, dropout=float(self.dropout) if sizes else 0.0)
-        model = Sequential(
+        return Sequential(
             [*layers, output], updater=self._make_updater(), l1=self.l1, l2=self.l2,
-            weight_decay=self.weight_decay, seed=self._seed() if seed is None else seed, dtype=self.dtype,
+            weight_decay=self.weight_decay, seed=seed, dtype=self.dtype,
         )
+
+    def _build_model(self, n_features: int, n_out: int, activation: str, loss: str,
+                     seed: Optional[int] = None) -> Sequential:
+        model = self._unbuilt_model(n_out, activation, loss, self._seed() if seed is None else seed)
         self._shuffle_rng = np.random.default_rng(model.seed)
         return model.build(n_features)
 

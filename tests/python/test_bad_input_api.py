@@ -201,6 +201,10 @@ CONSTRUCTOR_CASES = [
      "X has 40 samples but y has 2"),
     ("train_test_split_size_text", lambda: en.train_test_split(*sample_data(), test_size="a"), TypeError,
      "test_size must be a number"),
+    ("train_test_split_negative_seed", lambda: en.train_test_split(*sample_data(), seed=-1), ValueError,
+     r"seed must be None or an integer >= 0, got -1"),
+    ("train_test_split_text_seed", lambda: en.train_test_split(*sample_data(), seed="a"), ValueError,
+     "seed must be None or an integer"),
     # transfer learning
     ("transfer_not_a_model", lambda: en.TransferLearning("model"), TypeError, "needs a Sequential model"),
     ("transfer_unbuilt", lambda: en.TransferLearning(en.Sequential([en.Output(2)])), ValueError, "needs a built"),

@@ -77,6 +77,35 @@ def test_bad_estimator_settings_and_training_data(case):
     assert not hasattr(estimator, "model_")
 
 
+SETTING_CASES = [case for case in FIT_CASES if case[2] is None]
+
+
+@pytest.mark.parametrize("case", SETTING_CASES, ids=[c[0] for c in SETTING_CASES])
+def test_a_failed_refit_keeps_the_fitted_estimator(case):
+    """A refit with a bad setting raises before anything is reset: the fitted network, classes_ and
+    loss curve stay as they were and still predict."""
+    name, factory, _, error, pattern = case
+    X, y = sample_data()
+    bad = factory()
+    good_class = type(bad)
+    estimator = good_class(hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    targets = y if good_class is EigenNetClassifier else X[:, 0]
+    estimator.fit(X, targets)
+    before = (estimator.model_, estimator.model_.params().copy(), list(estimator.loss_curve_),
+              estimator.predict(X))
+    classes = getattr(estimator, "classes_", None)
+    changed = {key: value for key, value in bad.get_params().items() if value != good_class().get_params()[key]}
+    estimator.set_params(**changed)
+    with pytest.raises(error, match=pattern):
+        estimator.fit(X, targets)
+    assert estimator.model_ is before[0]
+    np.testing.assert_array_equal(estimator.model_.params(), before[1])
+    assert estimator.loss_curve_ == before[2]
+    if classes is not None:
+        np.testing.assert_array_equal(estimator.classes_, classes)
+    np.testing.assert_array_equal(estimator.predict(X), before[3])
+
+
 PREDICT_CASES = [
     ("wrong_width", lambda X: X[:, :3], "X has 3 features, but .* is expecting 6"),
     ("nan", nan_at_first, "Input X contains NaN"),

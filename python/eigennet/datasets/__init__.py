@@ -51,6 +51,8 @@ def train_test_split(
         raise TypeError(f"test_size must be a number in (0, 1), got {type(test_size).__name__}")
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     test = np.zeros(len(y), dtype=bool)
     if stratify and y.dtype.kind == "f" and not (np.isfinite(y).all() and np.all(y == np.round(y))):
