@@ -8,7 +8,7 @@ import inspect
 import eigennet
 
 MODULES = ["callbacks", "data", "datasets", "evaluation", "export", "plotting", "schedules", "sklearn", "transfer",
-           "unsupervised", "layers", "updaters", "activations", "losses", "initializers", "model", "custom"]
+           "unsupervised", "layers", "updaters", "activations", "losses", "initializers", "model", "custom", "spark"]
 
 
 def _public(module):
