@@ -9,6 +9,7 @@
 #include "eigennet/threads.hpp"
 #include "layer_internal.hpp"
 #include "layer_pretrain.hpp"
+#include "product.hpp"
 
 namespace eigennet {
 
@@ -195,30 +196,27 @@ class Dense : public Layer<T> {
   void linear(ConstMatMap<T> in, MatMap<T> z, ConstMatMap<T> W) const {
     EIGENNET_REQUIRE(in.rows() == this->n_in_, "Dense: input has " + std::to_string(in.rows()) + " features, expected " +
                                           std::to_string(this->n_in_));
-    select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
-    z.noalias() = W * in;
+    multiply(z, W, in);
     if (has_bias_) z.colwise() += bias();
   }
 
   // The forward derivative of z = W in + b along (V_W, V_b) = direction, with r_in that of `in`.
   void linear_r(ConstMatMap<T> in, const T* direction, const ConstMatMap<T>* r_in, MatMap<T> r_z) const {
-    select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
     if (r_in)
-      r_z.noalias() = weights() * *r_in;
+      multiply(r_z, weights(), *r_in);
     else
       r_z.setZero();
     if (!this->frozen_) {
-      r_z.noalias() += ConstMatMap<T>(direction, this->n_out_, this->n_in_) * in;
+      multiply(r_z, ConstMatMap<T>(direction, this->n_out_, this->n_in_), in, Update::Add);
       if (has_bias_) r_z.colwise() += ConstVecMap<T>(direction + this->n_out_ * this->n_in_, this->n_out_);
     }
   }
 
   void linear_backward(ConstMatMap<T> layer_in, ConstMatMap<T> dz, MatMap<T>* din) {
     const ConstMatMap<T> in = dropout_active_ ? as_const(dropped_input_.view(layer_in.cols())) : layer_in;
-    select_threads(static_cast<double>(this->n_out_) * this->n_in_ * in.cols());
     if (!this->frozen_) {
       MatMap<T> dW(grads_, this->n_out_, this->n_in_);
-      dW.noalias() = dz * in.transpose();
+      multiply(dW, dz, in.transpose());
       if (weight_dropout_active_) mask_weight_gradient(dW);
       if (has_bias_) {
         VecMap<T> db(grads_ + this->n_out_ * this->n_in_, this->n_out_);
@@ -226,7 +224,7 @@ class Dense : public Layer<T> {
       }
     }
     if (din) {
-      din->noalias() = effective_weights().transpose() * dz;
+      multiply(*din, effective_weights().transpose(), dz);
       if (dropout_active_) din->array() *= input_mask_.view(dz.cols()).array();
     }
   }

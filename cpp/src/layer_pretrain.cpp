@@ -79,6 +79,7 @@
 #include "eigennet/init.hpp"
 #include "eigennet/registry.hpp"
 #include "eigennet/threads.hpp"
+#include "product.hpp"
 
 namespace eigennet {
 
@@ -260,23 +261,21 @@ class UnsupervisedBase : public Layer<T> {
 
   // out = W in + b
   void affine(const Slot& W, const Slot& b, ConstMatMap<T> in, MatMap<T> out) const {
-    select_threads(static_cast<double>(W.rows) * W.cols * in.cols());
-    out.noalias() = P(W) * in;
+    multiply(out, P(W), in);
     out.colwise() += Pv(b);
   }
   // Given dz = dL/d(W in + b): gradients of W and b (assigned, or added when `accumulate`) and,
   // when `din` is non-null, dL/d(in) = W^T dz.
   void affine_backward(const Slot& W, const Slot& b, ConstMatMap<T> in, ConstMatMap<T> dz, MatMap<T>* din,
                        bool accumulate) {
-    select_threads(static_cast<double>(W.rows) * W.cols * in.cols());
     if (accumulate) {
-      G(W).noalias() += dz * in.transpose();
+      multiply(G(W), dz, in.transpose(), Update::Add);
       Gv(b) += dz.rowwise().sum();
     } else {
-      G(W).noalias() = dz * in.transpose();
+      multiply(G(W), dz, in.transpose());
       Gv(b) = dz.rowwise().sum();
     }
-    if (din) din->noalias() = P(W).transpose() * dz;
+    if (din) multiply(*din, P(W).transpose(), dz);
   }
 
   std::string where_;
@@ -367,7 +366,7 @@ class AutoEncoder final : public UnsupervisedBase<T> {
     if (!this->frozen_) {
       this->affine_backward(W_, b_, in, as_const(dout), din, false);
     } else if (din) {
-      din->noalias() = this->P(W_).transpose() * dout;
+      multiply(*din, this->P(W_).transpose(), dout);
     }
     this->zero_grads_from(vb_.offset);  // vb and W_dec serve only the decoder
   }
@@ -406,22 +405,21 @@ class AutoEncoder final : public UnsupervisedBase<T> {
     }
     double objective = loss * inv_m;
     // Decoder gradients and the gradient reaching h.
-    select_threads(static_cast<double>(this->n_in_) * this->n_out_ * m);
     this->Gv(vb_) = d2.rowwise().sum();
     if (tied_) {
-      this->G(W_).noalias() = h * d2.transpose();  // from x^ = f(W^T h + vb)
-      dh.noalias() = this->P(W_) * d2;
+      multiply(this->G(W_), h, d2.transpose());  // from x^ = f(W^T h + vb)
+      multiply(dh, this->P(W_), d2);
     } else {
-      this->G(W_dec_).noalias() = d2 * h.transpose();
-      dh.noalias() = this->P(W_dec_).transpose() * d2;
+      multiply(this->G(W_dec_), d2, h.transpose());
+      multiply(dh, this->P(W_dec_).transpose(), d2);
     }
     if (beta_ > 0) objective += sparsity_penalty<T>(as_const(h), rho_, beta_, rho_hat_, dkl_, &dh);
     // Encoder gradients.
     enc_act_->backward(as_const(z1), as_const(h), as_const(dh), dh);
     if (tied_) {
-      this->G(W_).noalias() += dh * xc.transpose();
+      multiply(this->G(W_), dh, xc.transpose(), Update::Add);
     } else {
-      this->G(W_).noalias() = dh * xc.transpose();
+      multiply(this->G(W_), dh, xc.transpose());
     }
     this->Gv(b_) = dh.rowwise().sum();
     if (this->frozen_) this->all_grads().setZero();
@@ -474,11 +472,10 @@ class AutoEncoder final : public UnsupervisedBase<T> {
  private:
   // out = W^T h + vb (tied) or W_dec h + vb
   void decode_linear(ConstMatMap<T> h, MatMap<T> out) const {
-    select_threads(static_cast<double>(this->n_in_) * this->n_out_ * h.cols());
     if (tied_)
-      out.noalias() = this->P(W_).transpose() * h;
+      multiply(out, this->P(W_).transpose(), h);
     else
-      out.noalias() = this->P(W_dec_) * h;
+      multiply(out, this->P(W_dec_), h);
     out.colwise() += this->Pv(vb_);
   }
   // h = encoder(in); z = the decoder's pre-activation.
@@ -571,7 +568,7 @@ class RBM final : public UnsupervisedBase<T> {
     if (!this->frozen_) {
       this->affine_backward(W_, b_, in, as_const(dout), din, false);
     } else if (din) {
-      din->noalias() = this->P(W_).transpose() * dout;
+      multiply(*din, this->P(W_).transpose(), dout);
     }
     this->zero_grads_from(vb_.offset);  // the visible bias serves only the reconstruction
   }
@@ -601,10 +598,9 @@ class RBM final : public UnsupervisedBase<T> {
       if (step < k_) sample_bernoulli<T>(as_const(pk), h, rng);
     }
     // Negative CD update: <h v^T>_model - <h v^T>_data.
-    select_threads(static_cast<double>(this->n_in_) * this->n_out_ * m);
     auto gW = this->G(W_);
-    gW.noalias() = pk * v.transpose();
-    gW.noalias() -= q0 * x.transpose();
+    multiply(gW, pk, v.transpose());
+    multiply(gW, q0, x.transpose(), Update::Subtract);
     gW *= inv_m;
     this->Gv(b_) = (pk - q0).rowwise().sum() * inv_m;
     this->Gv(vb_) = (v - x).rowwise().sum() * inv_m;
@@ -614,7 +610,7 @@ class RBM final : public UnsupervisedBase<T> {
       dq.setZero();
       objective += sparsity_penalty<T>(as_const(q0), rho_, beta_, rho_hat_, dkl_, &dq);
       dq.array() *= q0.array() * (T(1) - q0.array());
-      gW.noalias() += dq * x.transpose();
+      multiply(gW, dq, x.transpose(), Update::Add);
       this->Gv(b_) += dq.rowwise().sum();
     }
     if (this->frozen_) this->all_grads().setZero();
@@ -666,8 +662,7 @@ class RBM final : public UnsupervisedBase<T> {
  private:
   // out = W^T h + vb: the visible mean (gaussian) or its logits (binary).
   void visible_mean_logits(ConstMatMap<T> h, MatMap<T> out) const {
-    select_threads(static_cast<double>(this->n_in_) * this->n_out_ * h.cols());
-    out.noalias() = this->P(W_).transpose() * h;
+    multiply(out, this->P(W_).transpose(), h);
     out.colwise() += this->Pv(vb_);
   }
 
@@ -777,7 +772,7 @@ class VariationalAutoencoder final : public UnsupervisedBase<T> {
       this->affine_backward(mu_.W, mu_.b, hL, as_const(dout), &dhL, false);
       encoder_backward(in, m, din, true);
     } else {
-      dhL.noalias() = this->P(mu_.W).transpose() * dout;
+      multiply(dhL, this->P(mu_.W).transpose(), dout);
       encoder_backward(in, m, din, false);
     }
     this->zero_grads_from(lv_.W.offset);  // log-variance head, decoder and output head
@@ -828,7 +823,7 @@ class VariationalAutoencoder final : public UnsupervisedBase<T> {
     auto dhL = w.e_delta.back().view(m);
     this->affine_backward(mu_.W, mu_.b, hL, as_const(d_mu), &dhL, false);
     this->affine_backward(lv_.W, lv_.b, hL, as_const(d_lv), nullptr, false);
-    dhL.noalias() += this->P(lv_.W).transpose() * d_lv;
+    multiply(dhL, this->P(lv_.W).transpose(), d_lv, Update::Add);
     encoder_backward(x, m, nullptr, true);
     if (this->frozen_) this->all_grads().setZero();
     return static_cast<T>((kl + nll / static_cast<double>(num_samples_)) * inv_m);
@@ -1026,7 +1021,7 @@ class VariationalAutoencoder final : public UnsupervisedBase<T> {
     this->affine_backward(out_.W, out_.b, dD, as_const(w.d_out.view(m)), &delta, true);
     if (gaussian_) {
       this->affine_backward(out_lv_.W, out_lv_.b, dD, as_const(w.d_out_lv.view(m)), nullptr, true);
-      delta.noalias() += this->P(out_lv_.W).transpose() * w.d_out_lv.view(m);
+      multiply(delta, this->P(out_lv_.W).transpose(), w.d_out_lv.view(m), Update::Add);
     }
     for (std::size_t k = 0; k < D; ++k) {
       const std::size_t l = D - 1 - k;
@@ -1051,7 +1046,7 @@ class VariationalAutoencoder final : public UnsupervisedBase<T> {
       if (grads) {
         this->affine_backward(enc_[l].W, enc_[l].b, in, as_const(d), below_ptr, false);
       } else if (below_ptr) {
-        below_ptr->noalias() = this->P(enc_[l].W).transpose() * d;
+        multiply(*below_ptr, this->P(enc_[l].W).transpose(), d);
       }
     }
   }

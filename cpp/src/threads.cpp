@@ -38,14 +38,16 @@ void set_num_threads(int n) {
 
 int get_num_threads() { return thread_setting().load(); }
 
-void select_threads(double multiply_adds) {
+int threads_for_product(double multiply_adds) {
 #ifdef EIGENNET_HAVE_OPENMP
-  // Eigen reads omp_get_max_threads() of the calling thread as long as Eigen::setNbThreads is
-  // never called, which is why eigennet never calls it.
-  const int wanted = multiply_adds >= kParallelMultiplyAdds ? thread_setting().load() : 1;
-  if (omp_get_max_threads() != wanted) omp_set_num_threads(wanted);
+  // Eigen threads a product by itself when omp_get_max_threads() of the calling thread is above
+  // 1 (it never does inside a parallel region); eigennet splits products itself instead.
+  const int configured = thread_setting().load();  // first: its default reads omp_get_max_threads()
+  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+  return multiply_adds >= kParallelMultiplyAdds ? configured : 1;
 #else
   (void)multiply_adds;
+  return 1;
 #endif
 }
 

@@ -13,10 +13,10 @@ bool has_openmp();
 // more than it saves there, and small networks must never be slower with more threads.
 constexpr double kParallelMultiplyAdds = 4.0 * 1024 * 1024;
 
-// Chooses the thread count for the next matrix product of `multiply_adds` (rows x cols x depth)
-// issued from this thread. The choice is per calling thread (OpenMP's nthreads ICV, which Eigen
-// consults), so concurrent predictions in several threads do not interfere.
-void select_threads(double multiply_adds);
+// The threads to split a matrix product of `multiply_adds` (rows x cols x depth) over: 1 below
+// kParallelMultiplyAdds, else get_num_threads(). It also keeps Eigen's own GEMM threading off in
+// the calling thread (see multiply() in product.hpp, which does the splitting).
+int threads_for_product(double multiply_adds);
 
 // While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the OpenMP
 // workers: as Adam's moments for dead units decay they would otherwise turn denormal and slow
