@@ -6,12 +6,14 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 #include <vector>
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "eigennet/errors.hpp"
+#include "eigennet/registry.hpp"
 
 namespace eigennet {
 
@@ -200,7 +202,9 @@ ParsedFile parse_header(const std::string& header_text, std::uint64_t payload_si
   }
   if (!header.is_object()) throw FormatError(path + ": header is not a JSON object");
 
-  parsed.header = Json::object();
+  // Appended directly: the parser already refused duplicate names, and Json::set would scan the
+  // table for each tensor (quadratic in a hostile header of many tensors).
+  Json::Object tensors;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
   for (const auto& [name, entry] : header.as_object("header")) {
     if (name == "__metadata__") {
@@ -228,8 +232,9 @@ ParsedFile parse_header(const std::string& header_text, std::uint64_t payload_si
     if (static_cast<std::uint64_t>(end - begin) != count * item)
       throw FormatError(where + ": byte range does not match its shape and dtype");
     ranges.emplace_back(begin, end);
-    parsed.header.set(name, entry);
+    tensors.emplace_back(name, entry);
   }
+  parsed.header = Json(std::move(tensors));
   std::sort(ranges.begin(), ranges.end());
   for (std::size_t i = 1; i < ranges.size(); ++i)
     if (ranges[i].first < ranges[i - 1].second) throw FormatError(path + ": tensors overlap");
@@ -276,11 +281,21 @@ ParsedFile parse_bytes(const std::string& bytes, const std::string& name, Sectio
   return parsed;
 }
 
+// Tensor entries by name: Json::find scans, and a network reads one tensor per parameter block.
+using TensorIndex = std::unordered_map<std::string, const Json*>;
+
+TensorIndex index_tensors(const ParsedFile& file) {
+  TensorIndex index;
+  for (const auto& [name, entry] : file.header.as_object()) index.emplace(name, &entry);
+  return index;
+}
+
 template <typename T>
-void read_tensor(const ParsedFile& file, const std::string& name, const std::vector<Index>& shape, T* out,
-                 const std::string& path) {
-  const Json* entry = file.header.find(name);
-  if (!entry) throw FormatError(path + ": missing tensor \"" + name + "\"");
+void read_tensor(const ParsedFile& file, const TensorIndex& index, const std::string& name,
+                 const std::vector<Index>& shape, T* out, const std::string& path) {
+  const auto found = index.find(name);
+  if (found == index.end()) throw FormatError(path + ": missing tensor \"" + name + "\"");
+  const Json* entry = found->second;
   const auto& dims = entry->at("shape").as_array();
   bool same = dims.size() == shape.size();
   for (std::size_t i = 0; same && i < dims.size(); ++i) same = dims[i].as_int() == shape[i];
@@ -317,9 +332,11 @@ std::int64_t metadata_int(const Json& metadata, const std::string& key, const st
   return value;
 }
 
-// Dense-style layers hold an n_in x n_out weight tensor that the file must contain, so a
-// configuration declaring more weights than the file holds is corrupt; refusing it before the
-// network is built keeps a small crafted file from allocating gigabytes.
+// The built-in layers with weight matrices hold an n_in x n_out tensor (the variational
+// autoencoder one per pair of neighbouring widths) that the file must contain, and batch
+// normalization a vector per input, so a configuration declaring more weights than the file holds
+// is corrupt; refusing it before the network is built keeps a small crafted file from allocating
+// gigabytes. Type names match as the layer registry matches them (case and underscores ignored).
 void check_sizes_fit(const Json& config, const ParsedFile& file, const std::string& path) {
   std::uint64_t stored = 0;  // elements of all layer tensors in the file
   for (const auto& [name, entry] : file.header.as_object()) {
@@ -331,24 +348,47 @@ void check_sizes_fit(const Json& config, const ParsedFile& file, const std::stri
   if (!config.is_object() || !config.contains("input_dim") || !config.contains("layers")) return;
   const std::int64_t input_dim = config.at("input_dim").as_int("input_dim");
   if (input_dim < 1) return;  // the network constructor reports it
+  // A width as declared, 0 when absent or not a number (the layer's constructor reports those).
+  auto declared = [](const Json* value) -> std::uint64_t {
+    if (!value || !value->is_number()) return 0;
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(value->as_int("layer width"), 0));
+  };
+  auto require_stored = [&](std::uint64_t rows, std::uint64_t cols, const std::string& type) {
+    if (rows != 0 && cols > stored / rows)
+      throw FormatError(path + ": the configuration declares a " + std::to_string(rows) + " x " + std::to_string(cols) +
+                        " " + type + " layer, but the file holds only " + std::to_string(stored) + " weights");
+  };
   auto width = static_cast<std::uint64_t>(input_dim);
   for (const auto& layer : config.at("layers").as_array("layers")) {
     if (!layer.is_object()) return;
-    const std::string type = layer.string_or("type", "");
-    if (const Json* n_in = layer.find("n_in"); n_in && n_in->is_number())
-      width = static_cast<std::uint64_t>(std::max<std::int64_t>(n_in->as_int("n_in"), 0));
-    if (type != "Dense" && type != "Output") {
-      const Json* n_out = layer.find("n_out");
-      if (n_out && n_out->is_number()) width = static_cast<std::uint64_t>(std::max<std::int64_t>(n_out->as_int("n_out"), 0));
-      continue;
+    const Json* type_field = layer.find("type");
+    const std::string type = type_field && type_field->is_string() ? type_field->as_string() : "";
+    const std::string key = registry_key(type);
+    if (const Json* n_in = layer.find("n_in"); n_in && n_in->is_number()) width = declared(n_in);
+    const std::uint64_t units = declared(layer.find("n_out"));
+    if (key == "DENSE" || key == "OUTPUT" || key == "AUTOENCODER" || key == "RBM") {
+      if (units == 0) return;
+      require_stored(width, units, type);
+      width = units;
+    } else if (key == "VARIATIONALAUTOENCODER") {
+      if (units == 0) return;
+      // input -> encoder sizes -> latent (units) -> decoder sizes -> input again
+      std::vector<std::uint64_t> chain{width};
+      auto append_sizes = [&](const char* key_name) {
+        if (const Json* list = layer.find(key_name); list && list->is_array())
+          for (const auto& size : list->as_array()) chain.push_back(declared(&size));
+      };
+      append_sizes("encoder_layer_sizes");
+      chain.push_back(units);
+      append_sizes("decoder_layer_sizes");
+      chain.push_back(width);
+      for (std::size_t i = 1; i < chain.size(); ++i) require_stored(chain[i - 1], chain[i], type);
+      width = units;
+    } else if (key == "BATCHNORMALIZATION") {
+      require_stored(width, 1, type);
+    } else if (units != 0) {
+      width = units;
     }
-    const Json* n_out = layer.find("n_out");
-    if (!n_out || !n_out->is_number()) return;
-    const auto units = static_cast<std::uint64_t>(std::max<std::int64_t>(n_out->as_int("n_out"), 0));
-    if (units != 0 && width > stored / units)
-      throw FormatError(path + ": the configuration declares a " + std::to_string(width) + " x " + std::to_string(units) +
-                        " " + type + " layer, but the file holds only " + std::to_string(stored) + " weights");
-    width = units;
   }
 }
 
@@ -368,14 +408,15 @@ std::unique_ptr<Network<T>> read_network(const ParsedFile& file, const std::stri
   } catch (const std::invalid_argument& e) {
     throw FormatError(path + ": the stored configuration is invalid (" + e.what() + ")");
   }
+  const TensorIndex index = index_tensors(file);
   auto params = network->params();
   for (const auto& loc : network->param_locations())
-    read_tensor<T>(file, "layers." + std::to_string(loc.layer) + "." + loc.name, tensor_shape(loc),
+    read_tensor<T>(file, index, "layers." + std::to_string(loc.layer) + "." + loc.name, tensor_shape(loc),
                    params.data() + loc.offset, path);
   auto& updater = network->updater();
   const auto names = updater.state_names();
   for (std::size_t i = 0; i < names.size(); ++i)
-    read_tensor<T>(file, "updater." + names[i], {network->num_params()}, updater.state()[i].data(), path);
+    read_tensor<T>(file, index, "updater." + names[i], {network->num_params()}, updater.state()[i].data(), path);
   updater.set_iteration(metadata_int(metadata, "iteration", path));
   network->set_epoch(metadata_int(metadata, "epoch", path));
   if (const Json* rng = metadata.find("rng")) network->rng().deserialize(rng->as_string());

@@ -164,6 +164,10 @@ TEST_CASE(json_limits_nesting_depth) {
 
 TEST_CASE(json_rejects_duplicate_keys) {
   CHECK_THROWS(Json::parse(R"({"a":1,"a":2})"), FormatError, "duplicate key \"a\"");
+  std::string many = "{";
+  for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  CHECK_EQ(Json::parse(many + "\"last\":0}").as_object().size(), std::size_t(41));
+  CHECK_THROWS(Json::parse(many + "\"k17\":0}"), FormatError, "duplicate key \"k17\"");
   CHECK(rejects(R"({"a":1,"b":{"c":1,"c":1}})"));
   CHECK(rejects(R"([{"x":null,"y":0,"x":null}])"));
   // The same key in sibling objects is fine.
