@@ -78,6 +78,7 @@ PY
   fi
   "$py" -m pip wheel . -q --no-deps --no-build-isolation -w build/asan-wheel \
     -Cbuild-dir=build/asan-py -Ccmake.build-type=RelWithDebInfo -Ccmake.define.CMAKE_PREFIX_PATH="$prefix" \
+    -Ccmake.define.pybind11_DIR="$("$py" -m pybind11 --cmakedir)" \
     -Ccmake.define.CMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" -Ccmake.define.EIGENNET_SANITIZE=ON \
     -Ccmake.define.EIGENNET_PYTHON_VARIANTS="$variant"
   "$py" -m pip install -q --no-deps --force-reinstall build/asan-wheel/eigennet-*.whl
