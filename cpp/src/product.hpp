@@ -32,6 +32,7 @@ constexpr Index kBlocksPerThread = 4;
 
 template <typename Dst, typename Lhs, typename Rhs>
 void product_block(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
+  const EigenSingleThreaded single;
   switch (update) {
     case Update::Assign:
       dst.noalias() = lhs * rhs;

@@ -40,14 +40,24 @@ int get_num_threads() { return thread_setting().load(); }
 
 int threads_for_product(double multiply_adds) {
 #ifdef EIGENNET_HAVE_OPENMP
-  // Eigen threads a product by itself when omp_get_max_threads() of the calling thread is above
-  // 1 (it never does inside a parallel region); eigennet splits products itself instead.
-  const int configured = thread_setting().load();  // first: its default reads omp_get_max_threads()
-  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
-  return multiply_adds >= kParallelMultiplyAdds ? configured : 1;
+  return multiply_adds >= kParallelMultiplyAdds ? thread_setting().load() : 1;
 #else
   (void)multiply_adds;
   return 1;
+#endif
+}
+
+EigenSingleThreaded::EigenSingleThreaded() {
+#ifdef EIGENNET_HAVE_OPENMP
+  thread_setting();  // its default reads omp_get_max_threads(), so settle it before changing that
+  previous_ = omp_get_max_threads();
+  if (previous_ != 1) omp_set_num_threads(1);
+#endif
+}
+
+EigenSingleThreaded::~EigenSingleThreaded() {
+#ifdef EIGENNET_HAVE_OPENMP
+  if (previous_ != 1) omp_set_num_threads(previous_);
 #endif
 }
 

@@ -14,9 +14,22 @@ bool has_openmp();
 constexpr double kParallelMultiplyAdds = 4.0 * 1024 * 1024;
 
 // The threads to split a matrix product of `multiply_adds` (rows x cols x depth) over: 1 below
-// kParallelMultiplyAdds, else get_num_threads(). It also keeps Eigen's own GEMM threading off in
-// the calling thread (see multiply() in product.hpp, which does the splitting).
+// kParallelMultiplyAdds, else get_num_threads() (see multiply() in product.hpp).
 int threads_for_product(double multiply_adds);
+
+// While alive, keeps Eigen from threading a product by itself in this thread (it follows the
+// thread's omp_get_max_threads()); restores that setting afterwards, because other libraries in
+// the process (PyTorch, a BLAS) read the same OpenMP runtime's setting.
+class EigenSingleThreaded {
+ public:
+  EigenSingleThreaded();
+  ~EigenSingleThreaded();
+  EigenSingleThreaded(const EigenSingleThreaded&) = delete;
+  EigenSingleThreaded& operator=(const EigenSingleThreaded&) = delete;
+
+ private:
+  int previous_ = 1;
+};
 
 // While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the OpenMP
 // workers: as Adam's moments for dead units decay they would otherwise turn denormal and slow
