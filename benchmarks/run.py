@@ -38,8 +38,9 @@ sections of an existing report, marked with when and how they were measured, and
 Ratios are eigennet/peer for throughput (higher is better for eigennet) and peer/eigennet for
 latency, time and memory (higher is better for eigennet).
 
-torch is imported before eigennet: eigennet defaults OMP_WAIT_POLICY to PASSIVE when it loads (if
-unset), and PyTorch must start its OpenMP runtime with its own defaults. Not part of the test suite.
+torch is imported before eigennet: eigennet sets GOMP_SPINCOUNT=1000 when it loads (unless
+OMP_WAIT_POLICY or GOMP_SPINCOUNT is set), and PyTorch must start its OpenMP runtime with its own
+defaults. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -75,16 +76,16 @@ sklearn = None
 MLPClassifier = None
 ConvergenceWarning = None
 threadpool_limits = None
-OMP_WAIT_POLICY_AT_TORCH_IMPORT: Optional[str] = None
+OPENMP_WAITING_AT_TORCH_IMPORT: Optional[str] = None
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def import_frameworks(use_torch: bool = True, use_eigennet: bool = True, use_sklearn: bool = True) -> None:
-    """Import the peers. torch comes before eigennet, whose import sets OMP_WAIT_POLICY if unset."""
-    global torch, en, sklearn, MLPClassifier, ConvergenceWarning, threadpool_limits, OMP_WAIT_POLICY_AT_TORCH_IMPORT
+    """Import the peers. torch comes before eigennet, whose import may set GOMP_SPINCOUNT."""
+    global torch, en, sklearn, MLPClassifier, ConvergenceWarning, threadpool_limits, OPENMP_WAITING_AT_TORCH_IMPORT
     if use_torch:
-        OMP_WAIT_POLICY_AT_TORCH_IMPORT = os.environ.get("OMP_WAIT_POLICY")
+        OPENMP_WAITING_AT_TORCH_IMPORT = openmp_waiting()
         try:
             import torch as _torch
 
@@ -337,6 +338,14 @@ def _timed(f: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def openmp_waiting() -> str:
+    """How libgomp's idle threads wait, as set in this process's environment."""
+    policy, spins = os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT")
+    if policy is None and spins is None:
+        return "OMP_WAIT_POLICY and GOMP_SPINCOUNT unset"
+    return ", ".join(f"{k}={v}" for k, v in (("OMP_WAIT_POLICY", policy), ("GOMP_SPINCOUNT", spins)) if v is not None)
+
+
 def set_threads(n: int) -> None:
     """Threads for eigennet (Eigen), PyTorch (intra-op) and the BLAS under NumPy and scikit-learn."""
     if en is not None:
@@ -360,7 +369,7 @@ def gemm_rate() -> float:
     candidates.append(lambda: layer.predict_output(a))
     for f in candidates:
         f()
-        t = min(_timed(f) for _ in range(5))
+        t = min(_timed(f) for _ in range(15))
         best = max(best, 2 * 1024**3 / t / 1e9)
     return best
 
@@ -412,7 +421,7 @@ def worker_main(spec: dict) -> int:
         "rates": rates,
         "rss_setup_kb": rss_setup,
         "peak_kb": _memory_kb("VmHWM"),
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "openmp_waiting": openmp_waiting(),
     }))
     return 0
 
@@ -643,7 +652,7 @@ class OtherCpu:
 def header(report: Report, s: Settings) -> None:
     isa = getattr(en._core, "ISA", None)
     runtimes = openmp_runtimes()
-    policy = OMP_WAIT_POLICY_AT_TORCH_IMPORT
+    policy = OPENMP_WAITING_AT_TORCH_IMPORT or "torch not imported"
     shared = torch is not None and not any(
         os.path.basename(p).startswith("libgomp.so") and "torch" not in p for p in runtimes)
     report.text(
@@ -655,14 +664,14 @@ def header(report: Report, s: Settings) -> None:
         f"- Mode: {'quick (smaller data, fewer repeats: smoke test only)' if s.quick else 'full'}; "
         f"W1-W3 {s.repeats} interleaved repeats after one warm-up",
         "- Import order: torch is imported before eigennet in the benchmark process, so PyTorch starts its "
-        "OpenMP runtime with its own defaults (eigennet sets OMP_WAIT_POLICY=PASSIVE when it loads, if unset). "
-        f"OMP_WAIT_POLICY at torch import: {policy or 'unset'}; after eigennet import: "
-        f"{os.environ.get('OMP_WAIT_POLICY') or 'unset'}.",
+        "OpenMP runtime with its own defaults (eigennet sets GOMP_SPINCOUNT=1000 when it loads, unless "
+        "OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). "
+        f"At torch import: {policy}; after eigennet import: {openmp_waiting()}.",
         f"- OpenMP runtimes mapped in the benchmark process: {', '.join(runtimes) or 'none'}."
         + (" eigennet's extension resolved libgomp.so.1 to torch's copy, so both share one runtime, which "
-           f"read OMP_WAIT_POLICY={policy or 'unset'} at torch import"
-           + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if policy is None else "")
-           + " - eigennet does not get its PASSIVE default in this process. W6 and the 'alone' rows of W7 "
+           f"read {policy} at torch import"
+           + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if "unset" in policy else "")
+           + " - eigennet does not get its own default in this process. W6 and the 'alone' rows of W7 "
            "run each library in its own process with its own defaults."
            if shared else ""),
         "- NumPy's and scikit-learn's BLAS threads are limited like the others' (threadpoolctl)"
@@ -697,7 +706,9 @@ def section_training(report: Report, s: Settings) -> None:
                 ratio = "—" if peer == "eigennet" else f"{ours / statistics.median(r):.2f}x"
                 row(f"{name} {'-'.join(map(str, widths))} b{batch}", peer, stats(r), ratio)
             if name == "W1":
-                flops = 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))  # forward + two backward products
+                # Forward, weight-gradient and input-gradient products, except the first layer's input
+                # gradient, which no peer computes (the data needs no gradient).
+                flops = 6 * sum(a * b for a, b in zip(widths[:-1], widths[1:])) - 2 * widths[0] * widths[1]
                 bound = rate * 1e9 / flops
                 row(f"W1 GEMM-only bound at {rate:.0f} GFLOP/s", "—", f"{bound:,.0f}", f"eigennet at {100 * ours / bound:.0f}%")
         report.save()
@@ -1152,10 +1163,10 @@ def section_stability(report: Report, s: Settings) -> None:
             with busy_loop():
                 r = run_worker({"framework": fw, "threads": 2, "samples": s.w1_samples, "warmup": True})
             alone[fw]["busy"].append(r["rates"][0])
-            policies[fw] = r["omp_wait_policy"]
+            policies[fw] = r["openmp_waiting"]
     groups = [("shared", name, "shared process", v) for name, v in shared.items()]
     groups += [("alone", "pytorch eager" if fw == "pytorch" else fw,
-                f"alone (OMP_WAIT_POLICY={policies[fw] or 'unset'})", v) for fw, v in alone.items()]
+                f"alone ({policies[fw]})", v) for fw, v in alone.items()]
     for kind, name, process, v in groups:
         own = next(g[3] for g in groups if g[0] == kind and g[1] == "eigennet")
         frac = [b / one for b, one in zip(v["busy"], v["1"])]

@@ -783,6 +783,9 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
   m.def("has_openmp", &has_openmp);
+  // The sizes from which work is split across threads (tests size their networks by them).
+  m.attr("PARALLEL_PRODUCT_MULTIPLY_ADDS") = kParallelMultiplyAdds;
+  m.attr("PARALLEL_UPDATE_ELEMENTS") = kParallelElements;
   m.def("activation_names", [] { return activation_registry<double>().names(); });
   m.def("loss_names", [] { return loss_registry<double>().names(); });
   m.def("updater_names", &updater_names);

@@ -47,6 +47,15 @@ int threads_for_product(double multiply_adds) {
 #endif
 }
 
+int threads_for_elementwise(long elements) {
+#ifdef EIGENNET_HAVE_OPENMP
+  return elements >= kParallelElements ? thread_setting().load() : 1;
+#else
+  (void)elements;
+  return 1;
+#endif
+}
+
 EigenSingleThreaded::EigenSingleThreaded() {
 #ifdef EIGENNET_HAVE_OPENMP
   thread_setting();  // its default reads omp_get_max_threads(), so settle it before changing that

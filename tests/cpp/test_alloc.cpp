@@ -69,6 +69,23 @@ TEST_CASE(small_network_epochs_do_not_allocate) {
   set_num_threads(1);
 }
 
+TEST_CASE(updates_split_across_threads_do_not_allocate) {
+  // 20-128-128-128-128-128-2: 69,506 parameters, so at 2 threads the Adam step is split across
+  // threads, while every product stays on the calling thread and small enough (128 x 128 weights)
+  // for Eigen's packing buffers to live on the stack.
+  const Json cfg = Json::parse(R"({"input_dim":20,"layers":[
+      {"type":"Dense","n_out":128,"activation":"relu"},{"type":"Dense","n_out":128,"activation":"relu"},
+      {"type":"Dense","n_out":128,"activation":"relu"},{"type":"Dense","n_out":128,"activation":"relu"},
+      {"type":"Dense","n_out":128,"activation":"relu"},{"type":"Output","n_out":2,"activation":"softmax","loss":"mcxent"}],
+      "updater":{"name":"adam"},"seed":3})");
+  CHECK(Network<float>(cfg).num_params() > kParallelElements);
+  set_num_threads(2);
+  const long count = allocations_in_second_epoch(cfg, 4096, 32, true);
+  std::printf("  20-128x5-2, batch 32, 2 threads: %ld allocations in 128 steps\n", count);
+  CHECK_EQ(count, 0L);
+  set_num_threads(1);
+}
+
 TEST_CASE(regularizing_and_unsupervised_layers_do_not_allocate_per_step) {
   // Every stochastic or stateful layer of issue #4 in one small network, with gradient
   // normalization and a schedule: masks, noise and statistics live in buffers sized once.

@@ -451,3 +451,41 @@ def test_l2_is_added_to_the_gradient_before_the_updater(regularize_bias):
         p = oracle.step(p, g)
         model.fit(xb, yb, epochs=1, batch_size=len(xb), shuffle=False, verbose=0)
         assert_close(model.params(), p, what=f"step {step}")
+
+
+# ------------------------------------------------------- segmented and threaded updates
+def make_wide_model(updater):
+    """77,803 parameters: more than one update segment (4,096) and enough to be split across threads."""
+    layers = [en.Dense(300, activation="tanh"), en.Dense(250, activation="tanh"),
+              en.Output(N_OUT, activation="softmax", loss="mcxent")]
+    return en.Sequential(layers, input_dim=N_IN, updater=updater, seed=3, dtype="float64")
+
+
+@pytest.mark.parametrize("case", sorted(ORACLE_CASES))
+def test_updates_split_across_threads_match_the_oracle_on_every_thread_count(case):
+    updater = ORACLE_CASES[case]
+    X, y = make_data(seed=4)
+    probe = make_wide_model(en.NoOp())
+    assert probe.num_params > _core.PARALLEL_UPDATE_ELEMENTS > 4096
+    results = {}
+    before = en.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            en.set_num_threads(threads)
+            model = make_wide_model(updater)
+            oracle = Oracle(updater, model.num_params)
+            p = model.params()
+            for step, (xb, yb) in zip(range(1, 4), batches(X, y)):
+                probe.set_params(p)
+                p = oracle.step(p, probe.compute_gradients(xb, yb))
+                model.fit(xb, yb, epochs=1, batch_size=len(xb), shuffle=False, verbose=0)
+            assert_close(model.params(), p, what=f"{threads} threads")
+            for name, expected in oracle.s.items():
+                assert_close(model.updater_state()[name], expected, what=f"state {name}, {threads} threads")
+            results[threads] = (model.params(), model.updater_state())
+    finally:
+        en.set_num_threads(before)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(results[threads][0], results[1][0])
+        for name, value in results[1][1].items():
+            np.testing.assert_array_equal(results[threads][1][name], value)

@@ -17,6 +17,13 @@ constexpr double kParallelMultiplyAdds = 4.0 * 1024 * 1024;
 // kParallelMultiplyAdds, else get_num_threads() (see multiply() in product.hpp).
 int threads_for_product(double multiply_adds);
 
+// Elementwise passes (updater steps) over fewer elements than this stay on the calling thread.
+constexpr long kParallelElements = 64 * 1024;
+
+// The threads to split an elementwise pass over `elements` values across: 1 below
+// kParallelElements, else get_num_threads().
+int threads_for_elementwise(long elements);
+
 // While alive, keeps Eigen from threading a product by itself in this thread (it follows the
 // thread's omp_get_max_threads()); restores that setting afterwards, because other libraries in
 // the process (PyTorch, a BLAS) read the same OpenMP runtime's setting.

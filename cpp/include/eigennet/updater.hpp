@@ -70,8 +70,12 @@ class Updater {
   Updater(double learning_rate, std::vector<std::string> state_names)
       : learning_rate_(learning_rate), state_names_(std::move(state_names)) {}
   virtual void initial_state(std::vector<Vector<T>>& state) const;
-  // t is the 1-based index of this step.
-  virtual void apply(VecMap<T> params, VecMap<T> grads, std::int64_t t) = 0;
+  // Updates one segment of the parameters: params and grads are elements [offset, offset + size) of
+  // the whole vectors, and state(i, offset, size) is the same segment of state vector i. t is the
+  // 1-based index of this step. step() calls it on fixed-size segments, possibly from several
+  // threads at once, so it must treat each element on its own.
+  virtual void apply(VecMap<T> params, VecMap<T> grads, Index offset, std::int64_t t) = 0;
+  VecMap<T> state(std::size_t i, Index offset, Index size) { return VecMap<T>(state_[i].data() + offset, size); }
 
   double learning_rate_;  // the rate apply() uses: the schedule's value for this step when there is one
   std::unique_ptr<Schedule> schedule_;     // set by make_updater; nullptr for a constant rate
