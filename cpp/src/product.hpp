@@ -1,14 +1,23 @@
 // Matrix products for the layers, threaded by eigennet rather than by Eigen.
 //
-// Eigen's own parallel GEMM makes its threads wait for one another several times per product,
-// and it picks its cache blocking (how much of the inner dimension each partial sum covers) from
-// the thread count. So a thread that loses its core to another process stalls the others at every
-// wait, and results change in the last bits with the thread count. multiply() instead cuts the
-// output into independent blocks of rows (or columns), hands them to the threads dynamically, and
-// runs Eigen's single-threaded GEMM on each: one wait per product, a busy core simply takes fewer
-// blocks, and every output element is summed in the same order whatever the thread count.
+// Eigen's parallel GEMM makes its threads wait for one another at every panel of the inner
+// dimension, and picks its cache blocking from the thread count, so a thread that loses its core to
+// another process stalls the rest at every wait, and results change in the last bits with the
+// thread count. Splitting the output into independent blocks, each an Eigen product of its own,
+// fixed both but repacked the shared operand once per block.
+//
+// multiply() drives Eigen's GEMM building blocks itself (the packing routines and the gebp
+// micro-kernel, as Eigen's own single-threaded product does): the right-hand operand is packed once
+// for the whole product, by all threads, into a buffer that lives as long as the calling thread;
+// then the threads take blocks of output rows dynamically, each packing its rows of the left-hand
+// operand and running the kernel. So a product has two waits (after packing, and at the end), a busy
+// core simply takes fewer row blocks, nothing is allocated once the buffers have grown, and the
+// output is written once instead of being zeroed first. The cache blocking comes from the product's
+// shape alone and row blocks start at multiples of the kernel's register tile, so every output
+// element is summed in the same order on any number of threads: results are bit-identical.
 #pragma once
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
 
@@ -21,17 +30,27 @@ enum class Update { Assign, Add, Subtract };  // dst = lhs rhs, dst += lhs rhs, 
 
 namespace product_detail {
 
-// Block boundaries fall on multiples of these: a multiple of every register block of Eigen's
-// GEMM kernels (3 packets of rows, up to 8 columns), so each element goes through the same
-// micro-kernel path as in the unsplit product.
-template <typename T>
-constexpr Index kRowGrain = sizeof(T) == 4 ? 48 : 24;
-constexpr Index kColumnGrain = 8;
-// Blocks per thread: enough for a thread that runs slower to hand work to the others.
+// Blocks of output rows per thread: enough for a thread that runs slower to hand work to the others.
 constexpr Index kBlocksPerThread = 4;
+// The packed right-hand operand is kept whole up to this size; wider ones are packed (and the
+// threads wait) in column panels that fit, so the buffer a thread keeps stays bounded.
+constexpr Index kPackedRhsBytes = 8 << 20;
+
+template <typename X>
+constexpr int storage_order = (std::decay_t<X>::Flags & Eigen::RowMajorBit) ? Eigen::RowMajor : Eigen::ColMajor;
+
+// Grow-only packing buffers of the calling thread (0: left-hand rows, 1: the shared right-hand
+// operand), aligned as Eigen's kernel expects.
+template <typename T>
+T* packing_buffer(int which, Index size) {
+  thread_local Eigen::Matrix<T, Eigen::Dynamic, 1> buffers[2];
+  auto& buffer = buffers[which];
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
 
 template <typename Dst, typename Lhs, typename Rhs>
-void product_block(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
+void small_product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
   const EigenSingleThreaded single;
   switch (update) {
     case Update::Assign:
@@ -48,31 +67,91 @@ void product_block(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
 
 }  // namespace product_detail
 
+// dst = lhs rhs (or += / -=), for dense column-major dst and lhs, rhs each column-major or the
+// transpose of a column-major matrix, all with unit inner stride.
 template <typename Dst, typename Lhs, typename Rhs>
 void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update::Assign) {
   using T = typename std::decay_t<Dst>::Scalar;
   using namespace product_detail;
-  const Index rows = dst.rows(), cols = dst.cols();
-  const int threads = threads_for_product(static_cast<double>(rows) * static_cast<double>(cols) * lhs.cols());
-  const bool split_rows = rows >= cols;
-  const Index extent = split_rows ? rows : cols;
-  const Index grain = split_rows ? kRowGrain<T> : kColumnGrain;
-  const Index units = (extent + grain - 1) / grain;
-  const Index blocks = std::min<Index>(units, static_cast<Index>(threads) * kBlocksPerThread);
-  if (threads == 1 || blocks < 2) {
-    product_block(dst, lhs, rhs, update);
+  using namespace Eigen::internal;
+  const Index rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  const double multiply_adds = static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(depth);
+  // Below the threading threshold (and for empty products) Eigen's own product, on this thread.
+  if (multiply_adds < kParallelMultiplyAdds) {
+    small_product(dst, lhs, rhs, update);
     return;
   }
+  using Traits = gebp_traits<T, T>;
+  constexpr int kLhsOrder = storage_order<Lhs>, kRhsOrder = storage_order<Rhs>;
+  using LhsMapper = const_blas_data_mapper<T, Index, kLhsOrder>;
+  using RhsMapper = const_blas_data_mapper<T, Index, kRhsOrder>;
+  using ResMapper = blas_data_mapper<T, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
+  const LhsMapper lhs_map(lhs.data(), lhs.outerStride());
+  const RhsMapper rhs_map(rhs.data(), rhs.outerStride());
+  const ResMapper res_map(dst.data(), dst.outerStride());
+  gemm_pack_lhs<T, Index, LhsMapper, Traits::mr, Traits::LhsProgress, typename Traits::LhsPacket4Packing, kLhsOrder>
+      pack_lhs;
+  gemm_pack_rhs<T, Index, RhsMapper, Traits::nr, kRhsOrder> pack_rhs;
+  gebp_kernel<T, T, Index, ResMapper, Traits::mr, Traits::nr, false, false> gebp;
+
+  // Cache blocking as Eigen's single-threaded product chooses it, from the shape only. Column
+  // panels are a multiple of the kernel's 8-column tiles (Eigen's may not be), so that only the
+  // product's last columns take the narrow kernels, as in an unsplit product.
+  Index kc = depth, mc = rows, nc = cols;
+  computeProductBlockingSizes<T, T, 1>(kc, mc, nc, Index(1));
+  constexpr Index kColumnTile = 8;
+  if (nc < cols) nc = std::max(kColumnTile, nc / kColumnTile * kColumnTile);
+  const Index panel_cols = std::min(
+      cols, std::max(nc, kPackedRhsBytes / static_cast<Index>(sizeof(T)) / depth / nc * nc));
+
+  // Row blocks start at multiples of the register tile (mr rows) and hold at most mc rows; with
+  // several threads there are kBlocksPerThread per thread where the rows allow.
+  const int threads = threads_for_product(multiply_adds);
+  const Index tiles = (rows + Traits::mr - 1) / Traits::mr;
+  const Index tiles_per_mc = std::max<Index>(1, mc / Traits::mr);
+  const Index blocks_for_cache = (tiles + tiles_per_mc - 1) / tiles_per_mc;
+  const Index blocks =
+      threads == 1 ? blocks_for_cache
+                   : std::min(tiles, std::max(static_cast<Index>(threads) * kBlocksPerThread, blocks_for_cache));
+  const T alpha = update == Update::Subtract ? T(-1) : T(1);
+  const Index k_panels = (depth + kc - 1) / kc;
+  T* const packed_rhs = packing_buffer<T>(1, depth * panel_cols);
+  // Packing work items: (k panel, 64-column chunk) pairs of the current column panel.
+  constexpr Index kPackChunk = 64;
+
 #ifdef EIGENNET_HAVE_OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+#pragma omp parallel num_threads(threads) if (threads > 1)
 #endif
-  for (Index block = 0; block < blocks; ++block) {
-    const Index begin = units * block / blocks * grain;
-    const Index end = std::min(extent, units * (block + 1) / blocks * grain);
-    if (split_rows)
-      product_block(dst.middleRows(begin, end - begin), lhs.middleRows(begin, end - begin), rhs, update);
-    else
-      product_block(dst.middleCols(begin, end - begin), lhs, rhs.middleCols(begin, end - begin), update);
+  {
+    T* const packed_lhs = packing_buffer<T>(0, std::min(kc, depth) * std::min(rows, tiles_per_mc * Traits::mr));
+    for (Index j0 = 0; j0 < cols; j0 += panel_cols) {
+      const Index width = std::min(panel_cols, cols - j0);
+      const Index chunks = (width + kPackChunk - 1) / kPackChunk;
+      // Panel p of the depth occupies [p kc width, ...) of packed_rhs; its column c sits c kc_p in.
+#ifdef EIGENNET_HAVE_OPENMP
+#pragma omp for schedule(static)
+#endif
+      for (Index item = 0; item < k_panels * chunks; ++item) {
+        const Index k0 = item / chunks * kc, c0 = item % chunks * kPackChunk;
+        const Index k_len = std::min(kc, depth - k0), c_len = std::min(kPackChunk, width - c0);
+        pack_rhs(packed_rhs + k0 * width + c0 * k_len, rhs_map.getSubMapper(k0, j0 + c0), k_len, c_len);
+      }
+#ifdef EIGENNET_HAVE_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+      for (Index block = 0; block < blocks; ++block) {
+        const Index i0 = tiles * block / blocks * Traits::mr;
+        const Index i1 = std::min(rows, tiles * (block + 1) / blocks * Traits::mr);
+        if (update == Update::Assign) dst.block(i0, j0, i1 - i0, width).setZero();
+        for (Index k0 = 0; k0 < depth; k0 += kc) {
+          const Index k_len = std::min(kc, depth - k0);
+          pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
+          for (Index q0 = 0; q0 < width; q0 += nc)
+            gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
+                 std::min(nc, width - q0), alpha);
+        }
+      }
+    }
   }
 }
 
