@@ -301,10 +301,6 @@ class Sequential:
         """X as a C-contiguous (n, input_dim) array of the model's dtype, validated and normalized.
         ``check_finite`` is off on the prediction path, where the core checks finiteness itself at
         less cost. ``fit_normalizer`` (training data) fits a normalizer that is not fitted yet."""
-        if (type(X) is np.ndarray and X.dtype == self._np_dtype and X.ndim == 2 and X.flags.c_contiguous
-                and X.shape[0] > 0 and X.shape[1] == self.input_dim and not check_finite
-                and self.normalizer is None):
-            return X  # already what the core reads without a copy
         array = _numeric_array(X, name)
         if array.ndim != 2:
             hint = " (use X.reshape(1, -1) for a single sample)" if array.ndim == 1 else ""
@@ -757,6 +753,10 @@ class Sequential:
     def predict_output(self, X: ArrayLike) -> np.ndarray:
         """The raw output of the last layer, shape (n, n_outputs)."""
         net = self._network()
+        if self.normalizer is None:
+            out = net.predict_if_ready(X)
+            if out is not None:
+                return out
         return net.predict(self._features(X, check_finite=False))
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:

@@ -501,3 +501,30 @@ def test_predictions_are_repeatable(dtype, output):
         copy[:] = X
         for _ in range(3):
             assert model.predict_output(copy).tobytes() == first.tobytes(), shift
+
+
+def test_prediction_reads_ready_arrays_in_place_and_converts_the_rest_to_the_same_result():
+    model = en.Sequential([en.Dense(8, activation="tanh"), en.Output(3, activation="softmax", loss="mcxent")],
+                          input_dim=5, seed=0, dtype="float32")
+    net = model._network()
+    ready = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32)
+    expected = model.predict_output(ready)
+    assert net.predict_if_ready(ready) is not None
+    np.testing.assert_array_equal(net.predict_if_ready(ready), expected)
+    others = {
+        "float64": ready.astype(np.float64),
+        "fortran order": np.asfortranarray(ready),
+        "strided view": np.repeat(ready, 2, axis=1)[:, ::2],
+        "list": ready.tolist(),
+    }
+    for name, X in others.items():
+        assert net.predict_if_ready(X) is None, name
+        np.testing.assert_array_equal(model.predict_output(X), expected, err_msg=name)
+    for X in (ready[0], ready[:0], ready[:, :4], ready.reshape(1, 7, 5)):
+        assert net.predict_if_ready(X) is None
+        with pytest.raises(ValueError, match="X"):
+            model.predict_output(X)
+    bad = ready.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        model.predict_output(bad)
