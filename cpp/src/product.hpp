@@ -32,6 +32,7 @@ namespace product_detail {
 
 // Blocks of output rows per thread: enough for a thread that runs slower to hand work to the others.
 constexpr Index kBlocksPerThread = 4;
+constexpr Index kMaxBlockTiles = 8;
 // The packed right-hand operand is kept whole up to this size; wider ones are packed (and the
 // threads wait) in column panels that fit, so the buffer a thread keeps stays bounded.
 constexpr Index kPackedRhsBytes = 8 << 20;
@@ -108,7 +109,9 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   // several threads there are kBlocksPerThread per thread where the rows allow.
   const int threads = threads_for_product(multiply_adds);
   const Index tiles = (rows + Traits::mr - 1) / Traits::mr;
-  const Index tiles_per_mc = std::max<Index>(1, mc / Traits::mr);
+  // At most kMaxBlockTiles register tiles of rows per block, so a block's tile of the output
+  // (rows x nc) stays in L2 between zeroing and the kernel.
+  const Index tiles_per_mc = std::max<Index>(1, std::min(kMaxBlockTiles, mc / Traits::mr));
   const Index blocks_for_cache = (tiles + tiles_per_mc - 1) / tiles_per_mc;
   const Index blocks =
       threads == 1 ? blocks_for_cache
@@ -142,13 +145,16 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
       for (Index block = 0; block < blocks; ++block) {
         const Index i0 = tiles * block / blocks * Traits::mr;
         const Index i1 = std::min(rows, tiles * (block + 1) / blocks * Traits::mr);
-        if (update == Update::Assign) dst.block(i0, j0, i1 - i0, width).setZero();
         for (Index k0 = 0; k0 < depth; k0 += kc) {
           const Index k_len = std::min(kc, depth - k0);
           pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
-          for (Index q0 = 0; q0 < width; q0 += nc)
+          for (Index q0 = 0; q0 < width; q0 += nc) {
+            const Index q_len = std::min(nc, width - q0);
+            // The kernel adds to its output; zeroed tile by tile, a tile is still in cache for it.
+            if (update == Update::Assign && k0 == 0) dst.block(i0, j0 + q0, i1 - i0, q_len).setZero();
             gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
-                 std::min(nc, width - q0), alpha);
+                 q_len, alpha);
+          }
         }
       }
     }
