@@ -90,7 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         binary = compile_probe(directory, isa)
         for threads in [int(t) for t in args.threads.split(",")]:
-            env = dict(os.environ, OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE", **extra_env)
+            # eigennet's default waiting (see eigennet._core) for every OpenMP user in the probe.
+            env = dict(os.environ, OMP_NUM_THREADS=str(threads), GOMP_SPINCOUNT="1000", **extra_env)
+            env.pop("OMP_WAIT_POLICY", None)
             # samples[(workload, product, m, n, k)][backend] = seconds per call, every repeat of every round
             samples: dict[tuple[str, ...], dict[str, list[float]]] = {}
             for _ in range(args.rounds):

@@ -143,8 +143,10 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
 #pragma omp for schedule(dynamic, 1)
 #endif
       for (Index block = 0; block < blocks; ++block) {
-        const Index i0 = tiles * block / blocks * Traits::mr;
-        const Index i1 = std::min(rows, tiles * (block + 1) / blocks * Traits::mr);
+        // The first tiles % blocks blocks take one tile more: the blocks taken last are the small ones.
+        const Index base = tiles / blocks, extra = tiles % blocks;
+        const Index i0 = (block * base + std::min(block, extra)) * Traits::mr;
+        const Index i1 = std::min(rows, ((block + 1) * base + std::min(block + 1, extra)) * Traits::mr);
         for (Index k0 = 0; k0 < depth; k0 += kc) {
           const Index k_len = std::min(kc, depth - k0);
           pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
