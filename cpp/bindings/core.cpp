@@ -1,8 +1,8 @@
 // pybind11 bindings: conversion, validation of what crosses the boundary, and GIL handling.
 // No training logic lives here.
 #include <algorithm>
-
 #include <optional>
+
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

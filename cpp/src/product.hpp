@@ -11,10 +11,10 @@
 // for the whole product, by all threads, into a buffer that lives as long as the calling thread;
 // then the threads take blocks of output rows dynamically, each packing its rows of the left-hand
 // operand and running the kernel. So a product has two waits (after packing, and at the end), a busy
-// core simply takes fewer row blocks, nothing is allocated once the buffers have grown, and the
-// output is written once instead of being zeroed first. The cache blocking comes from the product's
-// shape alone and row blocks start at multiples of the kernel's register tile, so every output
-// element is summed in the same order on any number of threads: results are bit-identical.
+// core simply takes fewer row blocks, and nothing is allocated once the buffers have grown. The
+// cache blocking comes from the product's shape alone and row blocks start at multiples of the
+// kernel's register tile, so every output element is summed in the same order on any number of
+// threads: results are bit-identical.
 #pragma once
 
 #include <Eigen/Core>
@@ -32,6 +32,8 @@ namespace product_detail {
 
 // Blocks of output rows per thread: enough for a thread that runs slower to hand work to the others.
 constexpr Index kBlocksPerThread = 4;
+// Register tiles of rows per block at most, so that a block's tile of the output (rows x nc) stays
+// in L2 between being zeroed and the kernel.
 constexpr Index kMaxBlockTiles = 8;
 // The packed right-hand operand is kept whole up to this size; wider ones are packed (and the
 // threads wait) in column panels that fit, so the buffer a thread keeps stays bounded.
@@ -105,12 +107,11 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   const Index panel_cols = std::min(
       cols, std::max(nc, kPackedRhsBytes / static_cast<Index>(sizeof(T)) / depth / nc * nc));
 
-  // Row blocks start at multiples of the register tile (mr rows) and hold at most mc rows; with
-  // several threads there are kBlocksPerThread per thread where the rows allow.
+  // Row blocks start at multiples of the register tile (mr rows) and hold at most mc rows and
+  // kMaxBlockTiles tiles; with several threads there are kBlocksPerThread per thread where the
+  // rows allow.
   const int threads = threads_for_product(multiply_adds);
   const Index tiles = (rows + Traits::mr - 1) / Traits::mr;
-  // At most kMaxBlockTiles register tiles of rows per block, so a block's tile of the output
-  // (rows x nc) stays in L2 between zeroing and the kernel.
   const Index tiles_per_mc = std::max<Index>(1, std::min(kMaxBlockTiles, mc / Traits::mr));
   const Index blocks_for_cache = (tiles + tiles_per_mc - 1) / tiles_per_mc;
   const Index blocks =
