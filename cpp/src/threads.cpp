@@ -38,22 +38,23 @@ void set_num_threads(int n) {
 
 int get_num_threads() { return thread_setting().load(); }
 
-int threads_for_product(double multiply_adds) {
+namespace {
+// The configured threads for work of `amount` at or above `threshold`, else 1 (always 1 without OpenMP).
+int threads_from(double amount, double threshold) {
 #ifdef EIGENNET_HAVE_OPENMP
-  return multiply_adds >= kParallelMultiplyAdds ? thread_setting().load() : 1;
+  return amount >= threshold ? thread_setting().load() : 1;
 #else
-  (void)multiply_adds;
+  (void)amount;
+  (void)threshold;
   return 1;
 #endif
 }
+}  // namespace
+
+int threads_for_product(double multiply_adds) { return threads_from(multiply_adds, kParallelMultiplyAdds); }
 
 int threads_for_elementwise(long elements) {
-#ifdef EIGENNET_HAVE_OPENMP
-  return elements >= kParallelElements ? thread_setting().load() : 1;
-#else
-  (void)elements;
-  return 1;
-#endif
+  return threads_from(static_cast<double>(elements), static_cast<double>(kParallelElements));
 }
 
 EigenSingleThreaded::EigenSingleThreaded() {
