@@ -9,17 +9,19 @@
 // multiply() drives Eigen's GEMM building blocks itself (the packing routines and the gebp
 // micro-kernel, as Eigen's own single-threaded product does): the right-hand operand is packed once
 // for the whole product, by all threads, into a buffer that lives as long as the calling thread;
-// then the threads take blocks of output rows dynamically, each packing its rows of the left-hand
-// operand and running the kernel. So a product has two waits (after packing, and at the end), a busy
-// core simply takes fewer row blocks, and nothing is allocated once the buffers have grown. The
-// cache blocking comes from the product's shape alone and row blocks start at multiples of the
-// kernel's register tile, so every output element is summed in the same order on any number of
-// threads: results are bit-identical.
+// then the threads take blocks of the output dynamically (blocks of rows, cut into column blocks
+// when there are too few rows to go round), each packing its rows of the left-hand operand and
+// running the kernel. So a product has two waits (after packing, and at the end), a busy core
+// simply takes fewer blocks, and nothing is allocated once the buffers have grown. The cache
+// blocking comes from the product's shape alone and blocks start at multiples of the kernel's
+// register tiles, so every output element is summed in the same order by the same kernel on any
+// number of threads: results are bit-identical.
 #pragma once
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "eigennet/threads.hpp"
 #include "eigennet/types.hpp"
@@ -30,11 +32,18 @@ enum class Update { Assign, Add, Subtract };  // dst = lhs rhs, dst += lhs rhs, 
 
 namespace product_detail {
 
-// Blocks of output rows per thread: enough for a thread that runs slower to hand work to the others.
-constexpr Index kBlocksPerThread = 4;
+// Blocks of output per thread: enough for a thread that runs slower to hand work to the others, and
+// for the last blocks to be small next to a thread's share.
+constexpr Index kBlocksPerThread = 8;
 // Register tiles of rows per block at most, so that a block's tile of the output (rows x nc) stays
 // in L2 between being zeroed and the kernel.
 constexpr Index kMaxBlockTiles = 8;
+// Blocks are split by columns as well as rows when the rows alone give too few blocks, but not into
+// fewer columns than this: each column block packs its rows of the left-hand operand again.
+constexpr Index kMinBlockColumns = 32;
+// Column blocks and panels start at multiples of this (a multiple of the kernel's nr), so that every
+// column is computed by the same kernel as in an unsplit product.
+constexpr Index kColumnTile = 8;
 // The packed right-hand operand is kept whole up to this size; wider ones are packed (and the
 // threads wait) in column panels that fit, so the buffer a thread keeps stays bounded.
 constexpr Index kPackedRhsBytes = 8 << 20;
@@ -50,6 +59,15 @@ T* packing_buffer(int which, Index size) {
   auto& buffer = buffers[which];
   if (buffer.size() < size) buffer.resize(size);
   return buffer.data();
+}
+
+// Range [begin, end) of block `block` of `blocks` over `size` elements in tiles of `tile`: every block
+// starts at a multiple of the tile, and the first (tiles % blocks) blocks hold one tile more.
+inline std::pair<Index, Index> split(Index size, Index tile, Index blocks, Index block) {
+  const Index tiles = (size + tile - 1) / tile, base = tiles / blocks, extra = tiles % blocks;
+  const Index begin = (block * base + std::min(block, extra)) * tile;
+  const Index end = ((block + 1) * base + std::min(block + 1, extra)) * tile;
+  return {begin, std::min(size, end)};
 }
 
 template <typename Dst, typename Lhs, typename Rhs>
@@ -102,21 +120,22 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   // product's last columns take the narrow kernels, as in an unsplit product.
   Index kc = depth, mc = rows, nc = cols;
   computeProductBlockingSizes<T, T, 1>(kc, mc, nc, Index(1));
-  constexpr Index kColumnTile = 8;
   if (nc < cols) nc = std::max(kColumnTile, nc / kColumnTile * kColumnTile);
   const Index panel_cols = std::min(
       cols, std::max(nc, kPackedRhsBytes / static_cast<Index>(sizeof(T)) / depth / nc * nc));
 
   // Row blocks start at multiples of the register tile (mr rows) and hold at most mc rows and
-  // kMaxBlockTiles tiles; with several threads there are kBlocksPerThread per thread where the
-  // rows allow.
+  // kMaxBlockTiles tiles; with several threads there are kBlocksPerThread blocks per thread where the
+  // rows allow, and where they do not, the row blocks are split into column blocks.
   const int threads = threads_for_product(multiply_adds);
   const Index tiles = (rows + Traits::mr - 1) / Traits::mr;
   const Index tiles_per_mc = std::max<Index>(1, std::min(kMaxBlockTiles, mc / Traits::mr));
   const Index blocks_for_cache = (tiles + tiles_per_mc - 1) / tiles_per_mc;
-  const Index blocks =
-      threads == 1 ? blocks_for_cache
-                   : std::min(tiles, std::max(static_cast<Index>(threads) * kBlocksPerThread, blocks_for_cache));
+  const Index wanted_blocks = static_cast<Index>(threads) * kBlocksPerThread;
+  const Index row_blocks = threads == 1 ? blocks_for_cache : std::min(tiles, std::max(wanted_blocks, blocks_for_cache));
+  const Index most_column_blocks = std::max<Index>(1, panel_cols / kMinBlockColumns);
+  const Index column_blocks =
+      threads == 1 ? 1 : std::min(most_column_blocks, (wanted_blocks + row_blocks - 1) / row_blocks);
   const T alpha = update == Update::Subtract ? T(-1) : T(1);
   const Index k_panels = (depth + kc - 1) / kc;
   T* const packed_rhs = packing_buffer<T>(1, depth * panel_cols);
@@ -143,16 +162,18 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
 #ifdef EIGENNET_HAVE_OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-      for (Index block = 0; block < blocks; ++block) {
-        // The first tiles % blocks blocks take one tile more: the blocks taken last are the small ones.
-        const Index base = tiles / blocks, extra = tiles % blocks;
-        const Index i0 = (block * base + std::min(block, extra)) * Traits::mr;
-        const Index i1 = std::min(rows, ((block + 1) * base + std::min(block + 1, extra)) * Traits::mr);
+      for (Index block = 0; block < row_blocks * column_blocks; ++block) {
+        // Rows outer, so the blocks taken last are the small ones: the first tiles % row_blocks row
+        // blocks take one tile more, and likewise for the column blocks of the panel.
+        const Index row_block = block / column_blocks, column_block = block % column_blocks;
+        const auto [i0, i1] = split(rows, Traits::mr, row_blocks, row_block);
+        const auto [c0, c1] = split(width, kColumnTile, column_blocks, column_block);
+        if (c0 >= c1) continue;  // a narrow last panel has fewer column tiles than blocks
         for (Index k0 = 0; k0 < depth; k0 += kc) {
           const Index k_len = std::min(kc, depth - k0);
           pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
-          for (Index q0 = 0; q0 < width; q0 += nc) {
-            const Index q_len = std::min(nc, width - q0);
+          for (Index q0 = c0; q0 < c1; q0 += nc) {
+            const Index q_len = std::min(nc, c1 - q0);
             // The kernel adds to its output; zeroed tile by tile, a tile is still in cache for it.
             if (update == Update::Assign && k0 == 0) dst.block(i0, j0 + q0, i1 - i0, q_len).setZero();
             gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
