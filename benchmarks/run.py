@@ -11,7 +11,8 @@ Workloads (synthetic data, fixed seeds; float32 unless stated):
          W1 784-512-256-10 relu/softmax, batch 128, 60,000 samples; W2 20-64-64-1 relu/sigmoid,
          batch 32, 100,000 samples; W3 784-2048-2048-10 relu/softmax, batch 256, 12,800 samples.
          Peers: eigennet, PyTorch eager (torch.optim.Adam), PyTorch fused Adam, scikit-learn
-         MLPClassifier.partial_fit and a NumPy MLP (the last two only for W1 and W2).
+         MLPClassifier.partial_fit and a NumPy MLP (the last two only for W1 and W2). The 2-thread
+         table also times eigennet at 1 thread, interleaved with the rest (its ratio: 2t / 1t).
   W4     predict latency from Python (microseconds per call) of the W1 and W2 networks at batch 1 and
          32, 1 and 2 threads: eigennet predict_output / predict_proba on a C-contiguous float32 array,
          PyTorch eager under torch.no_grad() and torch.inference_mode() (NumPy in, NumPy out, output
@@ -294,6 +295,17 @@ def predictors(widths, act, out, X) -> Tuple[Dict[str, Callable[[], object]], fl
 
 
 # ---------------------------------------------------------------------------- harness
+def at_one_thread(run: Callable[[], None], threads: int) -> Callable[[], None]:
+    """`run` with eigennet on one thread, then back on `threads`."""
+    def call() -> None:
+        en.set_num_threads(1)
+        try:
+            run()
+        finally:
+            en.set_num_threads(threads)
+    return call
+
+
 def interleaved(runners: Dict[str, Callable[[], None]], repeats: int, warmup: bool = True) -> Dict[str, List[float]]:
     """Seconds per call of each runner, called in turn (A B C A B C ...) after one warm-up call each."""
     times: Dict[str, List[float]] = {name: [] for name in runners}
@@ -693,6 +705,10 @@ def section_training(report: Report, s: Settings) -> None:
             n = max(batch * 2, int(n * s.scale))
             X, y = make_data(widths, out, n)
             runners = {"eigennet": eigennet_trainer(widths, act, out, batch, X, y)}
+            if threads > 1:
+                # The 1-thread rate again, interleaved with the 2-thread one: the tables of the two
+                # thread counts are minutes apart, longer than this machine's throughput holds steady.
+                runners["eigennet at 1 thread"] = at_one_thread(eigennet_trainer(widths, act, out, batch, X, y), threads)
             if torch is not None:
                 runners["pytorch eager"] = torch_trainer(widths, act, out, batch, X, y, fused=False)
                 runners["pytorch fused Adam"] = torch_trainer(widths, act, out, batch, X, y, fused=True)
