@@ -41,10 +41,10 @@ def eigen_include() -> str:
 
 def compile_probe(directory: str, isa: str) -> str:
     binary = os.path.join(directory, "gemm_probe")
-    command = ["g++", "-std=c++17", "-O3", "-DNDEBUG", f"-march={MARCH[isa]}", "-fopenmp",
+    command = ["g++", "-std=c++17", "-O3", "-DNDEBUG", f"-march={MARCH[isa]}", "-fopenmp", "-pthread",
                "-DEIGENNET_HAVE_OPENMP", f"-I{ROOT / 'cpp' / 'include'}", f"-I{ROOT / 'cpp' / 'src'}",
                f"-I{eigen_include()}", str(ROOT / "benchmarks" / "gemm_probe.cpp"),
-               str(ROOT / "cpp" / "src" / "threads.cpp"), "-ldl", "-o", binary]
+               str(ROOT / "cpp" / "src" / "threads.cpp"), str(ROOT / "cpp" / "src" / "parallel.cpp"), "-ldl", "-o", binary]
     subprocess.run(command, check=True)
     return binary
 
@@ -90,9 +90,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         binary = compile_probe(directory, isa)
         for threads in [int(t) for t in args.threads.split(",")]:
-            # eigennet's default waiting (see eigennet._core) for every OpenMP user in the probe.
-            env = dict(os.environ, OMP_NUM_THREADS=str(threads), GOMP_SPINCOUNT="1000", **extra_env)
-            env.pop("OMP_WAIT_POLICY", None)
+            # Each BLAS with its own thread defaults (eigennet's workers are not OpenMP's).
+            env = dict(os.environ, OMP_NUM_THREADS=str(threads), **extra_env)
             # samples[(workload, product, m, n, k)][backend] = seconds per call, every repeat of every round
             samples: dict[tuple[str, ...], dict[str, list[float]]] = {}
             for _ in range(args.rounds):

@@ -39,9 +39,8 @@ sections of an existing report, marked with when and how they were measured, and
 Ratios are eigennet/peer for throughput (higher is better for eigennet) and peer/eigennet for
 latency, time and memory (higher is better for eigennet).
 
-torch is imported before eigennet: eigennet sets GOMP_SPINCOUNT=1000 when it loads (unless
-OMP_WAIT_POLICY or GOMP_SPINCOUNT is set), and PyTorch must start its OpenMP runtime with its own
-defaults. Not part of the test suite.
+PyTorch runs on its OpenMP runtime with that runtime's defaults (or what the environment sets);
+eigennet's worker threads are its own, with no OpenMP setting. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def import_frameworks(use_torch: bool = True, use_eigennet: bool = True, use_sklearn: bool = True) -> None:
-    """Import the peers. torch comes before eigennet, whose import may set GOMP_SPINCOUNT."""
+    """Import the peers (torch first; its OpenMP settings are read from the environment then)."""
     global torch, en, sklearn, MLPClassifier, ConvergenceWarning, threadpool_limits, OPENMP_WAITING_AT_TORCH_IMPORT
     if use_torch:
         OPENMP_WAITING_AT_TORCH_IMPORT = openmp_waiting()
@@ -665,8 +664,6 @@ def header(report: Report, s: Settings) -> None:
     isa = getattr(en._core, "ISA", None)
     runtimes = openmp_runtimes()
     policy = OPENMP_WAITING_AT_TORCH_IMPORT or "torch not imported"
-    shared = torch is not None and not any(
-        os.path.basename(p).startswith("libgomp.so") and "torch" not in p for p in runtimes)
     report.text(
         "# Benchmark results", "",
         f"- Machine: {machine()}",
@@ -675,17 +672,11 @@ def header(report: Report, s: Settings) -> None:
         f"OpenMP {'yes' if en._core.has_openmp() else 'no'}",
         f"- Mode: {'quick (smaller data, fewer repeats: smoke test only)' if s.quick else 'full'}; "
         f"W1-W3 {s.repeats} interleaved repeats after one warm-up",
-        "- Import order: torch is imported before eigennet in the benchmark process, so PyTorch starts its "
-        "OpenMP runtime with its own defaults (eigennet sets GOMP_SPINCOUNT=1000 when it loads, unless "
-        "OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). "
-        f"At torch import: {policy}; after eigennet import: {openmp_waiting()}.",
-        f"- OpenMP runtimes mapped in the benchmark process: {', '.join(runtimes) or 'none'}."
-        + (" eigennet's extension resolved libgomp.so.1 to torch's copy, so both share one runtime, which "
-           f"read {policy} at torch import"
-           + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if "unset" in policy else "")
-           + " - eigennet does not get its own default in this process. W6 and the 'alone' rows of W7 "
-           "run each library in its own process with its own defaults."
-           if shared else ""),
+        "- Threads: eigennet's products and updates run on its own worker threads (idle workers poll "
+        "for 50 us, then sleep; no OpenMP team). PyTorch's OpenMP runtime at torch import: "
+        f"{policy}" + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if "unset" in policy else "")
+        + ". W6 and the 'alone' rows of W7 run each library in its own process.",
+        f"- OpenMP runtimes mapped in the benchmark process: {', '.join(runtimes) or 'none'}.",
         "- NumPy's and scikit-learn's BLAS threads are limited like the others' (threadpoolctl)"
         if threadpool_limits is not None else "- threadpoolctl missing: NumPy's BLAS uses its default threads",
         "- Ratios: eigennet/peer for throughput, peer/eigennet for latency, time and memory; "
@@ -1182,7 +1173,7 @@ def section_stability(report: Report, s: Settings) -> None:
             policies[fw] = r["openmp_waiting"]
     groups = [("shared", name, "shared process", v) for name, v in shared.items()]
     groups += [("alone", "pytorch eager" if fw == "pytorch" else fw,
-                f"alone ({policies[fw]})", v) for fw, v in alone.items()]
+                f"alone ({policies[fw]})" if fw == "pytorch" else "alone", v) for fw, v in alone.items()]
     for kind, name, process, v in groups:
         own = next(g[3] for g in groups if g[0] == kind and g[1] == "eigennet")
         frac = [b / one for b, one in zip(v["busy"], v["1"])]

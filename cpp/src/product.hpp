@@ -25,6 +25,7 @@
 
 #include "eigennet/threads.hpp"
 #include "eigennet/types.hpp"
+#include "parallel.hpp"
 
 namespace eigennet {
 
@@ -142,47 +143,43 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   // Packing work items: (k panel, 64-column chunk) pairs of the current column panel.
   constexpr Index kPackChunk = 64;
 
-#ifdef EIGENNET_HAVE_OPENMP
-#pragma omp parallel num_threads(threads) if (threads > 1)
-#endif
-  {
-    T* const packed_lhs = packing_buffer<T>(0, std::min(kc, depth) * std::min(rows, tiles_per_mc * Traits::mr));
-    for (Index j0 = 0; j0 < cols; j0 += panel_cols) {
-      const Index width = std::min(panel_cols, cols - j0);
-      const Index chunks = (width + kPackChunk - 1) / kPackChunk;
+  const Index panels = (cols + panel_cols - 1) / panel_cols;
+  const Index packed_lhs_size = std::min(kc, depth) * std::min(rows, tiles_per_mc * Traits::mr);
+  // Two phases per column panel: pack it (items: pairs of a k panel and a 64-column chunk), then
+  // run the kernel on the blocks of the output.
+  auto panel_width = [&](Index panel) { return std::min(panel_cols, cols - panel * panel_cols); };
+  auto pack_items = [&](Index panel) { return k_panels * ((panel_width(panel) + kPackChunk - 1) / kPackChunk); };
+  auto items = [&](int phase) { return phase % 2 == 0 ? pack_items(phase / 2) : row_blocks * column_blocks; };
+  auto run = [&](int phase, Index item) {
+    const Index j0 = phase / 2 * panel_cols, width = panel_width(phase / 2);
+    if (phase % 2 == 0) {
       // Panel p of the depth occupies [p kc width, ...) of packed_rhs; its column c sits c kc_p in.
-#ifdef EIGENNET_HAVE_OPENMP
-#pragma omp for schedule(static)
-#endif
-      for (Index item = 0; item < k_panels * chunks; ++item) {
-        const Index k0 = item / chunks * kc, c0 = item % chunks * kPackChunk;
-        const Index k_len = std::min(kc, depth - k0), c_len = std::min(kPackChunk, width - c0);
-        pack_rhs(packed_rhs + k0 * width + c0 * k_len, rhs_map.getSubMapper(k0, j0 + c0), k_len, c_len);
-      }
-#ifdef EIGENNET_HAVE_OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-      for (Index block = 0; block < row_blocks * column_blocks; ++block) {
-        // Rows outer, so the blocks taken last are the small ones: the first tiles % row_blocks row
-        // blocks take one tile more, and likewise for the column blocks of the panel.
-        const Index row_block = block / column_blocks, column_block = block % column_blocks;
-        const auto [i0, i1] = split(rows, Traits::mr, row_blocks, row_block);
-        const auto [c0, c1] = split(width, kColumnTile, column_blocks, column_block);
-        if (c0 >= c1) continue;  // a narrow last panel has fewer column tiles than blocks
-        for (Index k0 = 0; k0 < depth; k0 += kc) {
-          const Index k_len = std::min(kc, depth - k0);
-          pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
-          for (Index q0 = c0; q0 < c1; q0 += nc) {
-            const Index q_len = std::min(nc, c1 - q0);
-            // The kernel adds to its output; zeroed tile by tile, a tile is still in cache for it.
-            if (update == Update::Assign && k0 == 0) dst.block(i0, j0 + q0, i1 - i0, q_len).setZero();
-            gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
-                 q_len, alpha);
-          }
-        }
+      const Index chunks = (width + kPackChunk - 1) / kPackChunk;
+      const Index k0 = item / chunks * kc, c0 = item % chunks * kPackChunk;
+      const Index k_len = std::min(kc, depth - k0), c_len = std::min(kPackChunk, width - c0);
+      pack_rhs(packed_rhs + k0 * width + c0 * k_len, rhs_map.getSubMapper(k0, j0 + c0), k_len, c_len);
+      return;
+    }
+    // Rows outer, so the blocks taken last are the small ones: the first tiles % row_blocks row
+    // blocks take one tile more, and likewise for the column blocks of the panel.
+    const Index row_block = item / column_blocks, column_block = item % column_blocks;
+    const auto [i0, i1] = split(rows, Traits::mr, row_blocks, row_block);
+    const auto [c0, c1] = split(width, kColumnTile, column_blocks, column_block);
+    if (c0 >= c1) return;  // a narrow last panel has fewer column tiles than blocks
+    T* const packed_lhs = packing_buffer<T>(0, packed_lhs_size);
+    for (Index k0 = 0; k0 < depth; k0 += kc) {
+      const Index k_len = std::min(kc, depth - k0);
+      pack_lhs(packed_lhs, lhs_map.getSubMapper(i0, k0), k_len, i1 - i0);
+      for (Index q0 = c0; q0 < c1; q0 += nc) {
+        const Index q_len = std::min(nc, c1 - q0);
+        // The kernel adds to its output; zeroed tile by tile, a tile is still in cache for it.
+        if (update == Update::Assign && k0 == 0) dst.block(i0, j0 + q0, i1 - i0, q_len).setZero();
+        gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
+             q_len, alpha);
       }
     }
-  }
+  };
+  parallel_phases(threads, static_cast<int>(2 * panels), items, run);
 }
 
 }  // namespace eigennet

@@ -83,19 +83,10 @@ namespace {
 #ifdef EIGENNET_HAVE_MXCSR
 constexpr unsigned kFlushBits = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
 
-void set_mode_everywhere(unsigned bits, bool on) {
-  auto apply = [bits, on] {
-    const unsigned csr = _mm_getcsr();
-    _mm_setcsr(on ? (csr | bits) : (csr & ~bits));
-  };
-  apply();
-#ifdef EIGENNET_HAVE_OPENMP
-  const int workers = get_num_threads();
-  if (workers > 1) {
-#pragma omp parallel num_threads(workers)
-    apply();
-  }
-#endif
+// The workers that run a product or an update take the calling thread's mode (parallel.cpp).
+void set_mode(unsigned bits, bool on) {
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(on ? (csr | bits) : (csr & ~bits));
 }
 #endif
 }  // namespace
@@ -103,13 +94,13 @@ void set_mode_everywhere(unsigned bits, bool on) {
 FlushDenormals::FlushDenormals() {
 #ifdef EIGENNET_HAVE_MXCSR
   previous_ = _mm_getcsr() & kFlushBits;
-  if (previous_ != kFlushBits) set_mode_everywhere(kFlushBits, true);
+  if (previous_ != kFlushBits) set_mode(kFlushBits, true);
 #endif
 }
 
 FlushDenormals::~FlushDenormals() {
 #ifdef EIGENNET_HAVE_MXCSR
-  if (previous_ != kFlushBits) set_mode_everywhere(kFlushBits & ~previous_, false);
+  if (previous_ != kFlushBits) set_mode(kFlushBits & ~previous_, false);
 #endif
 }
 

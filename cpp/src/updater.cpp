@@ -9,6 +9,7 @@
 #include "eigennet/errors.hpp"
 #include "eigennet/registry.hpp"
 #include "eigennet/threads.hpp"
+#include "parallel.hpp"
 
 namespace eigennet {
 
@@ -61,14 +62,7 @@ void Updater<T>::step(VecMap<T> params, VecMap<T> grads) {
     const Index size = std::min(kUpdateSegment, n - offset);
     apply(VecMap<T>(params.data() + offset, size), VecMap<T>(grads.data() + offset, size), offset, t);
   };
-  if (threads == 1) {
-    for (Index segment = 0; segment < segments; ++segment) update_segment(segment);
-    return;
-  }
-#ifdef EIGENNET_HAVE_OPENMP
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-#endif
-  for (Index segment = 0; segment < segments; ++segment) update_segment(segment);
+  parallel_for(threads, segments, update_segment);
 }
 
 namespace {

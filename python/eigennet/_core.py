@@ -5,13 +5,6 @@ The wheel carries one extension module per x86-64 level (``_core_avx512``: AVX-5
 compile time: one module built for the oldest CPUs would run 2-4x slower on new ones, and one built
 for new CPUs would crash old ones. Set ``EIGENNET_ISA`` to ``avx512``, ``avx2`` or ``generic`` to
 override the choice (for example to compare levels); ``ISA`` tells which one is loaded.
-
-Before the module loads, unless ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is set, eigennet sets
-``GOMP_SPINCOUNT=1000``: an idle worker thread of its OpenMP runtime spins about 1,000 times (some
-microseconds) and then sleeps. Long spinning (libgomp's default is 300,000 times) collapses
-throughput as soon as anything else runs on the machine; no spinning at all (``PASSIVE``) makes
-every threaded product wait for a sleeping thread to wake, which slowed a 2-thread prediction of a
-784-512-256-10 network on 32 samples from about 240 to about 330 microseconds.
 """
 
 from __future__ import annotations
@@ -50,8 +43,6 @@ def _candidates() -> List[str]:
 
 
 def _load():
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = "1000"
     errors = []
     for name in _candidates():
         try:

@@ -38,8 +38,8 @@ class EigenSingleThreaded {
   int previous_ = 1;
 };
 
-// While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the OpenMP
-// workers: as Adam's moments for dead units decay they would otherwise turn denormal and slow
+// While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the workers that
+// run its products and updates: as Adam's moments for dead units decay they would otherwise turn denormal and slow
 // every multiply that touches them several times over. Restores the previous mode on exit.
 class FlushDenormals {
  public:

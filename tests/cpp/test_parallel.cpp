@@ -1,0 +1,165 @@
+// eigennet's worker threads (cpp/src/parallel.cpp): every item runs once, phases in order, the
+// caller's denormal flushing in every thread, concurrent callers, and a child process after fork().
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <eigennet/eigennet.hpp>
+
+#include "check.hpp"
+#include "parallel.hpp"
+#include "product.hpp"
+
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define TEST_HAVE_MXCSR 1
+#endif
+
+using namespace eigennet;
+
+namespace {
+
+// Runs phases of the given sizes on `threads` threads; checks each item ran once and no item
+// started before the phase before it had finished.
+void check_phases(int threads, const std::vector<Index>& sizes) {
+  std::vector<std::vector<std::atomic<int>>> runs;
+  for (Index n : sizes) runs.emplace_back(static_cast<std::size_t>(n));
+  std::vector<std::atomic<Index>> finished(sizes.size());
+  std::atomic<int> out_of_order{0};
+  auto items = [&](int phase) { return sizes[static_cast<std::size_t>(phase)]; };
+  auto run = [&](int phase, Index item) {
+    const auto p = static_cast<std::size_t>(phase);
+    if (p > 0 && finished[p - 1].load() != sizes[p - 1]) out_of_order.fetch_add(1);
+    // Uneven items, so threads overtake one another.
+    if (item % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(30));
+    runs[p][static_cast<std::size_t>(item)].fetch_add(1);
+    finished[p].fetch_add(1);
+  };
+  parallel_phases(threads, static_cast<int>(sizes.size()), items, run);
+  for (std::size_t p = 0; p < sizes.size(); ++p)
+    for (auto& count : runs[p]) CHECK_EQ(count.load(), 1);
+  CHECK_EQ(out_of_order.load(), 0);
+}
+
+unsigned current_flush_bits() {
+#ifdef TEST_HAVE_MXCSR
+  return _mm_getcsr() & 0x8040u;
+#else
+  return 0;
+#endif
+}
+
+// Whether items ran on a thread other than the caller, and whether every item saw the caller's
+// FTZ/DAZ bits.
+struct Participation {
+  bool helped = false;
+  bool flush_everywhere = true;
+};
+
+Participation run_and_watch(int threads, unsigned expected_flush_bits) {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> helped{false}, flush_everywhere{true};
+  parallel_for(threads, 64, [&](Index) {
+    if (std::this_thread::get_id() != caller) helped.store(true);
+#ifdef TEST_HAVE_MXCSR
+    if ((_mm_getcsr() & 0x8040u) != expected_flush_bits) flush_everywhere.store(false);
+#else
+    (void)expected_flush_bits;
+#endif
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  });
+  return {helped.load(), flush_everywhere.load()};
+}
+
+}  // namespace
+
+TEST_CASE(every_item_runs_once_and_phases_run_in_order) {
+  for (int threads : {1, 2, 3, 8}) {
+    check_phases(threads, {40, 1, 0, 17, 64});
+    check_phases(threads, {1});
+    check_phases(threads, {0, 0});
+  }
+}
+
+TEST_CASE(workers_help_and_take_the_callers_denormal_flushing) {
+#ifdef TEST_HAVE_MXCSR
+  const unsigned before = _mm_getcsr() & 0x8040u;
+  CHECK_EQ(before, 0u);
+  // 64 items of 100 us: a worker that has a core joins within the first few of them.
+  bool helped = false, flush_everywhere = true;
+  {
+    const FlushDenormals flush;
+    for (int attempt = 0; attempt < 50 && !helped; ++attempt) {
+      const Participation p = run_and_watch(2, 0x8040u);
+      helped = p.helped;
+      flush_everywhere = flush_everywhere && p.flush_everywhere;
+    }
+  }
+  CHECK(helped);
+  CHECK(flush_everywhere);
+  // And back off once the caller's mode is back off.
+  const Participation after = run_and_watch(2, 0u);
+  CHECK(after.flush_everywhere);
+#endif
+}
+
+TEST_CASE(a_split_product_flushes_denormal_inputs_in_every_thread) {
+#ifdef TEST_HAVE_MXCSR
+  // 256 x 256 x 64 = 4.2M multiply-adds: split across threads. Every input of lhs is denormal, so
+  // with DAZ every output is exactly 0, and without it each is 64e-39, a normal float.
+  set_num_threads(2);
+  const Matrix<float> lhs = Matrix<float>::Constant(256, 64, 1e-39f);
+  const Matrix<float> rhs = Matrix<float>::Ones(64, 256);
+  Matrix<float> out(256, 256);
+  multiply(out, lhs, rhs);
+  CHECK(out.minCoeff() > 6e-38f);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const FlushDenormals flush;
+    multiply(out, lhs, rhs);
+    CHECK_EQ(out.cwiseAbs().maxCoeff(), 0.0f);
+  }
+  set_num_threads(1);
+#endif
+}
+
+TEST_CASE(concurrent_callers_all_finish_with_every_item_once) {
+  set_num_threads(2);
+  std::vector<std::thread> callers;
+  std::atomic<int> wrong{0};
+  for (int c = 0; c < 4; ++c)
+    callers.emplace_back([&wrong] {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> seen(100);
+        parallel_for(2, 100, [&](Index i) { seen[static_cast<std::size_t>(i)].fetch_add(1); });
+        for (auto& s : seen)
+          if (s.load() != 1) wrong.fetch_add(1);
+      }
+    });
+  for (auto& t : callers) t.join();
+  CHECK_EQ(wrong.load(), 0);
+  set_num_threads(1);
+}
+
+TEST_CASE(a_forked_child_gets_workers_of_its_own) {
+  check_phases(2, {32, 32});  // the parent's workers exist before the fork
+  const pid_t child = fork();
+  if (child == 0) {
+    // The parent's workers do not exist here: only workers started in the child can help.
+    std::atomic<int> sum{0};
+    parallel_for(2, 1000, [&](Index i) { sum.fetch_add(static_cast<int>(i)); });
+    bool helped = false;
+    for (int attempt = 0; attempt < 50 && !helped; ++attempt) helped = run_and_watch(2, current_flush_bits()).helped;
+    _exit(sum.load() == 999 * 1000 / 2 && helped ? 0 : 1);
+  }
+  CHECK(child > 0);
+  int status = 0;
+  CHECK_EQ(waitpid(child, &status, 0), child);
+  CHECK(WIFEXITED(status));
+  CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char** argv) { return check::run(argc, argv); }
