@@ -6,7 +6,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -68,7 +70,13 @@ struct Job {
       // Every ticket below this phase was taken by a thread that is running it, so this ends.
       if (done.load(std::memory_order_acquire) < phase_begin)
         wait_until([&] { return done.load(std::memory_order_acquire) >= phase_begin; });
-      run(phase, ticket - phase_begin);
+      try {
+        run(phase, ticket - phase_begin);
+      } catch (...) {
+        // Kept for the caller to rethrow once no thread is left working (a worker cannot throw).
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
       done.fetch_add(1, std::memory_order_acq_rel);
     }
   }
@@ -82,6 +90,8 @@ struct Job {
   std::atomic<Index> next{0};  // next ticket; tickets number the items of all phases in order
   std::atomic<Index> done{0};  // items finished
   std::atomic<int> joined{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;  // the first exception an item threw
 };
 
 class Pool {
@@ -90,7 +100,8 @@ class Pool {
   // the workers (the caller then runs the job alone).
   bool run(Job& job) {
     if (busy_.exchange(true, std::memory_order_acquire)) return false;
-    while (static_cast<int>(started_) < job.helpers) start_worker();
+    while (static_cast<int>(started_) < job.helpers && start_worker()) {
+    }
     job_.store(&job);
     generation_.fetch_add(1);
     if (sleeping_.load() > 0) {
@@ -107,9 +118,15 @@ class Pool {
   }
 
  private:
-  void start_worker() {
-    std::thread([this] { loop(); }).detach();
+  // False when the system refuses another thread: the job then runs on the workers there are.
+  bool start_worker() {
+    try {
+      std::thread([this] { loop(); }).detach();
+    } catch (const std::system_error&) {
+      return false;
+    }
     ++started_;
+    return true;
   }
 
   void loop() {
@@ -172,8 +189,8 @@ void parallel_phases(int threads, int phases, FunctionRef<Index(int)> items, Fun
   if (phases <= 0) return;
   Job job(phases, items, run, threads - 1);
   if (job.total == 0) return;
-  if (threads > 1 && job.total > 1 && pool().run(job)) return;
-  job.work();
+  if (!(threads > 1 && job.total > 1 && pool().run(job))) job.work();
+  if (job.error) std::rethrow_exception(job.error);
 }
 
 }  // namespace eigennet

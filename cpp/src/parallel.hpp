@@ -10,8 +10,9 @@
 // slice, even though the caller could have done all the work itself.
 //
 // Which thread runs an item never changes what it computes, so results do not depend on the thread
-// count. Work runs with the caller's denormal flushing (FTZ/DAZ) in every thread. Items must not
-// throw. A second caller that finds the workers busy (another Python thread predicting) runs its
+// count. Work runs with the caller's denormal flushing (FTZ/DAZ) in every thread. An exception
+// from an item is rethrown to the caller once every taken item has finished (the other items still
+// run). A second caller that finds the workers busy (another Python thread predicting) runs its
 // work alone on its own thread; after fork() the child starts new workers when it first needs them.
 #pragma once
 

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <stdexcept>
+#include <string>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -124,6 +126,24 @@ TEST_CASE(a_split_product_flushes_denormal_inputs_in_every_thread) {
   }
   set_num_threads(1);
 #endif
+}
+
+TEST_CASE(an_exception_from_an_item_reaches_the_caller_and_the_workers_stay_usable) {
+  for (int threads : {1, 2}) {
+    std::atomic<int> ran{0};
+    bool thrown = false;
+    try {
+      parallel_for(threads, 200, [&](Index i) {
+        ran.fetch_add(1);
+        if (i == 150) throw std::runtime_error("item 150 failed");
+      });
+    } catch (const std::runtime_error& e) {
+      thrown = std::string(e.what()) == "item 150 failed";
+    }
+    CHECK(thrown);
+    CHECK_EQ(ran.load(), 200);
+    check_phases(threads, {50, 50});
+  }
 }
 
 TEST_CASE(concurrent_callers_all_finish_with_every_item_once) {
