@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <thread>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
@@ -17,11 +18,13 @@
 namespace eigennet {
 
 namespace {
+// OpenMP's default (one per core, or OMP_NUM_THREADS) where the build has it; eigennet's workers
+// are its own threads either way (parallel.cpp).
 int default_threads() {
 #ifdef EIGENNET_HAVE_OPENMP
   return std::max(1, omp_get_max_threads());
 #else
-  return 1;
+  return std::max(1u, std::thread::hardware_concurrency());
 #endif
 }
 
@@ -39,16 +42,8 @@ void set_num_threads(int n) {
 int get_num_threads() { return thread_setting().load(); }
 
 namespace {
-// The configured threads for work of `amount` at or above `threshold`, else 1 (always 1 without OpenMP).
-int threads_from(double amount, double threshold) {
-#ifdef EIGENNET_HAVE_OPENMP
-  return amount >= threshold ? thread_setting().load() : 1;
-#else
-  (void)amount;
-  (void)threshold;
-  return 1;
-#endif
-}
+// The configured threads for work of `amount` at or above `threshold`, else 1.
+int threads_from(double amount, double threshold) { return amount >= threshold ? thread_setting().load() : 1; }
 }  // namespace
 
 int threads_for_product(double multiply_adds) { return threads_from(multiply_adds, kParallelMultiplyAdds); }

@@ -3,8 +3,8 @@
 
 namespace eigennet {
 
-// Sets the number of threads used by large matrix products (1 disables threading). The default is
-// OpenMP's (one per core, or OMP_NUM_THREADS).
+// Sets the number of threads used by large matrix products and updates (1 disables threading). The
+// default is OpenMP's (one per core, or OMP_NUM_THREADS), or one per core in a build without OpenMP.
 void set_num_threads(int n);
 int get_num_threads();
 bool has_openmp();
@@ -38,9 +38,10 @@ class EigenSingleThreaded {
   int previous_ = 1;
 };
 
-// While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the workers that
-// run its products and updates: as Adam's moments for dead units decay they would otherwise turn denormal and slow
-// every multiply that touches them several times over. Restores the previous mode on exit.
+// While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the workers that run
+// its products and updates: as Adam's moments for dead units decay they would otherwise turn
+// denormal and slow every multiply that touches them several times over. Restores the previous
+// mode on exit.
 class FlushDenormals {
  public:
   FlushDenormals();
