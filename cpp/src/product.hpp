@@ -73,7 +73,6 @@ inline std::pair<Index, Index> split(Index size, Index tile, Index blocks, Index
 
 template <typename Dst, typename Lhs, typename Rhs>
 void small_product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
-  const EigenSingleThreaded single;
   switch (update) {
     case Update::Assign:
       dst.noalias() = lhs * rhs;

@@ -3,14 +3,15 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <xmmintrin.h>
 #define EIGENNET_HAVE_MXCSR 1
 #endif
-#ifdef EIGENNET_HAVE_OPENMP
-#include <omp.h>
+#ifdef __linux__
+#include <sched.h>
 #endif
 
 #include "eigennet/errors.hpp"
@@ -18,14 +19,20 @@
 namespace eigennet {
 
 namespace {
-// OpenMP's default (one per core, or OMP_NUM_THREADS) where the build has it; eigennet's workers
-// are its own threads either way (parallel.cpp).
+// OMP_NUM_THREADS when it starts with a positive count (the setting numerical libraries commonly
+// share, and what this default was when eigennet's threads were OpenMP's), else the CPUs this
+// process may run on.
 int default_threads() {
-#ifdef EIGENNET_HAVE_OPENMP
-  return std::max(1, omp_get_max_threads());
-#else
-  return std::max(1u, std::thread::hardware_concurrency());
+  if (const char* setting = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(setting, &end, 10);
+    if (end != setting && n >= 1 && (*end == '\0' || *end == ',')) return static_cast<int>(std::min(n, 1024L));
+  }
+#ifdef __linux__
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) return std::max(1, CPU_COUNT(&allowed));
 #endif
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::atomic<int>& thread_setting() {
@@ -52,27 +59,7 @@ int threads_for_elementwise(long elements) {
   return threads_from(static_cast<double>(elements), static_cast<double>(kParallelElements));
 }
 
-EigenSingleThreaded::EigenSingleThreaded() {
-#ifdef EIGENNET_HAVE_OPENMP
-  thread_setting();  // its default reads omp_get_max_threads(), so settle it before changing that
-  previous_ = omp_get_max_threads();
-  if (previous_ != 1) omp_set_num_threads(1);
-#endif
-}
-
-EigenSingleThreaded::~EigenSingleThreaded() {
-#ifdef EIGENNET_HAVE_OPENMP
-  if (previous_ != 1) omp_set_num_threads(previous_);
-#endif
-}
-
-bool has_openmp() {
-#ifdef EIGENNET_HAVE_OPENMP
-  return true;
-#else
-  return false;
-#endif
-}
+bool has_openmp() { return false; }
 
 namespace {
 #ifdef EIGENNET_HAVE_MXCSR

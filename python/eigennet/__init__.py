@@ -48,7 +48,8 @@ def set_num_threads(n: int) -> None:
 
 def build_info() -> dict:
     """How this eigennet was built and runs: the instruction-set level loaded ("avx512", "avx2" or
-    "generic"), the SIMD sets Eigen uses, Eigen's version, OpenMP, the compiler, the thread count."""
+    "generic"), the SIMD sets Eigen uses, Eigen's version, OpenMP (always False: the core runs its
+    own worker threads), the compiler, the thread count."""
     info = {"isa": _core.ISA, **_core.build_info(), "num_threads": _core.get_num_threads(), "version": __version__}
     return info
 

@@ -7,10 +7,6 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "check.hpp"
 #include "helpers.hpp"
 
@@ -201,28 +197,6 @@ TEST_CASE(custom_cpp_loss_registered_by_name) {
 
   expect_gradients_match(cfg, "myquartic", "tanh -> identity/myquartic (C++ custom loss), l2");
 }
-
-#ifdef _OPENMP
-// Eigen follows the calling thread's OpenMP setting, which other libraries in the process (PyTorch,
-// a BLAS) read too: training must leave it as it found it, on the small-product path and the split one.
-TEST_CASE(training_leaves_the_threads_openmp_setting_alone) {
-  const Json cfg = Json::parse(R"({"input_dim":512,"layers":[{"type":"Dense","n_out":512,"activation":"relu"},
-      {"type":"Output","n_out":4,"activation":"softmax","loss":"mcxent"}],"seed":1})");
-  Network<float> net(cfg);
-  Matrix<float> X = Matrix<float>::Random(512, 64);
-  std::vector<int> labels(64);
-  for (int i = 0; i < 64; ++i) labels[static_cast<std::size_t>(i)] = i % 4;
-  const Matrix<float> Y = one_hot<float>(labels, 4);
-  const int before = omp_get_max_threads();
-  for (int threads : {1, 2}) {
-    eigennet::set_num_threads(threads);
-    omp_set_num_threads(3);
-    net.fit_epoch(view(X), view(Y), 32, true);  // 512 x 512 x 32: split across threads at 2
-    CHECK_EQ(omp_get_max_threads(), 3);
-  }
-  omp_set_num_threads(before);
-}
-#endif
 
 TEST_CASE(xor_trains_to_full_accuracy) {
   const Json cfg = Json::parse(R"({"input_dim":2,"layers":[{"type":"Dense","n_out":8,"activation":"tanh"},

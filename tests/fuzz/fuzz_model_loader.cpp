@@ -22,6 +22,7 @@
 #include "eigennet/errors.hpp"
 #include "eigennet/json.hpp"
 #include "eigennet/serialize.hpp"
+#include "eigennet/threads.hpp"
 
 namespace {
 
@@ -112,6 +113,8 @@ extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t s
 #endif
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // One input at a time on one thread: worker threads would only add noise to the coverage.
+  eigennet::set_num_threads(1);
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   try {
     try {

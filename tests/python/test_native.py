@@ -132,10 +132,24 @@ def test_build_info_reports_the_loaded_level():
     assert info["isa"] == _core.ISA
     assert info["num_threads"] == en.get_num_threads()
     assert info["eigen_version"].startswith("3.")
-    assert isinstance(info["openmp"], bool)
+    assert info["openmp"] is False  # the core runs its own worker threads (cpp/src/parallel.cpp)
     if info["isa"] == "avx512":
         assert "AVX512" in info["simd"]
     elif info["isa"] == "avx2":
         assert "AVX2" in info["simd"] and "AVX512" not in info["simd"]
     else:
         assert "AVX" not in info["simd"]
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("3", 3), ("1", 1), ("2,1", 2),       # a count, or a list whose first entry is the count
+    ("0", None), ("abc", None), ("", None),  # anything else: one thread per CPU this process may use
+    (None, None),
+])
+def test_default_thread_count_follows_omp_num_threads_else_the_allowed_cpus(setting, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if setting is not None:
+        env["OMP_NUM_THREADS"] = setting
+    out = subprocess.run([sys.executable, "-c", "import eigennet as en; print(en.get_num_threads())"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert int(out) == (expected if expected is not None else len(os.sched_getaffinity(0)))

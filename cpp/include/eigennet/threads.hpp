@@ -4,9 +4,11 @@
 namespace eigennet {
 
 // Sets the number of threads used by large matrix products and updates (1 disables threading). The
-// default is OpenMP's (one per core, or OMP_NUM_THREADS), or one per core in a build without OpenMP.
+// default is OMP_NUM_THREADS if set, else one per CPU this process may run on. The threads are
+// eigennet's own (not OpenMP's), created when first needed.
 void set_num_threads(int n);
 int get_num_threads();
+// Always false: the core does not use OpenMP (build_info() reports it, as issue #3 asks).
 bool has_openmp();
 
 // Products below this many multiply-adds run on the calling thread alone: waking a worker costs
@@ -23,20 +25,6 @@ constexpr long kParallelElements = 64 * 1024;
 // The threads to split an elementwise pass over `elements` values across: 1 below
 // kParallelElements, else get_num_threads().
 int threads_for_elementwise(long elements);
-
-// While alive, keeps Eigen from threading a product by itself in this thread (it follows the
-// thread's omp_get_max_threads()); restores that setting afterwards, because other libraries in
-// the process (PyTorch, a BLAS) read the same OpenMP runtime's setting.
-class EigenSingleThreaded {
- public:
-  EigenSingleThreaded();
-  ~EigenSingleThreaded();
-  EigenSingleThreaded(const EigenSingleThreaded&) = delete;
-  EigenSingleThreaded& operator=(const EigenSingleThreaded&) = delete;
-
- private:
-  int previous_ = 1;
-};
 
 // While alive, flushes denormal floats to zero (FTZ/DAZ) in this thread and in the workers that run
 // its products and updates: as Adam's moments for dead units decay they would otherwise turn
