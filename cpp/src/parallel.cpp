@@ -121,7 +121,9 @@ class Pool {
   // False when the system refuses another thread: the job then runs on the workers there are.
   bool start_worker() {
     try {
-      std::thread([this] { loop(); }).detach();
+      // The generation before the job being published: a worker that starts running only after the
+      // publication still takes part in that job.
+      std::thread([this, seen = generation_.load()] { loop(seen); }).detach();
     } catch (const std::system_error&) {
       return false;
     }
@@ -129,8 +131,7 @@ class Pool {
     return true;
   }
 
-  void loop() {
-    std::uint64_t seen = generation_.load();
+  void loop(std::uint64_t seen) {
     for (;;) {
       const auto spin_end = std::chrono::steady_clock::now() + kWorkerSpin;
       unsigned spins = 0;
