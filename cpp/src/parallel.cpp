@@ -10,28 +10,16 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
-#include <vector>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <immintrin.h>
-#define EIGENNET_HAVE_MXCSR 1
-#endif
+#include "denormals.hpp"
 
 namespace eigennet {
 
 namespace {
 
 #ifdef EIGENNET_HAVE_MXCSR
-constexpr unsigned kFlushBits = 0x8040;  // FTZ (bit 15) | DAZ (bit 6) of MXCSR
-unsigned flush_bits() { return _mm_getcsr() & kFlushBits; }
-void set_flush_bits(unsigned bits) {
-  const unsigned csr = _mm_getcsr();
-  if ((csr & kFlushBits) != bits) _mm_setcsr((csr & ~kFlushBits) | bits);
-}
 inline void cpu_relax() { _mm_pause(); }
 #else
-unsigned flush_bits() { return 0; }
-void set_flush_bits(unsigned) {}
 inline void cpu_relax() {}
 #endif
 
@@ -52,7 +40,7 @@ void wait_until(Ready ready) {
 
 struct Job {
   Job(int phases, FunctionRef<Index(int)> items, FunctionRef<void(int, Index)> run, int helpers)
-      : phases(phases), items(items), run(run), helpers(helpers), flush(flush_bits()) {
+      : phases(phases), items(items), run(run), helpers(helpers), flush(denormal_flush_bits()) {
     for (int p = 0; p < phases; ++p) total += items(p);
   }
 
@@ -148,7 +136,7 @@ class Pool {
       seen = generation_.load();
       active_.fetch_add(1);
       if (Job* job = job_.load(); job && job->joined.fetch_add(1) < job->helpers) {
-        set_flush_bits(job->flush);
+        set_denormal_flush_bits(job->flush);
         job->work();
       }
       active_.fetch_sub(1);

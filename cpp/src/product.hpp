@@ -12,9 +12,9 @@
 // then the threads take blocks of the output dynamically (blocks of rows, cut into column blocks
 // when there are too few rows to go round), each packing its rows of the left-hand operand and
 // running the kernel (parallel_phases in parallel.hpp). So a product has two waits (after packing,
-// and at the end), a busy or late thread simply takes fewer blocks, and nothing is allocated once the buffers have grown. The cache
-// blocking comes from the product's shape alone and blocks start at multiples of the kernel's
-// register tiles, so every output element is summed in the same order by the same kernel on any
+// and at the end), a busy or late thread simply takes fewer blocks, and nothing is allocated once
+// the buffers have grown. The cache blocking comes from the product's shape alone and blocks start
+// at multiples of the kernel's register tiles, so every output element is summed in the same order by the same kernel on any
 // number of threads: results are bit-identical.
 #pragma once
 

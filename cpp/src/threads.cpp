@@ -6,14 +6,11 @@
 #include <cstdlib>
 #include <thread>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#define EIGENNET_HAVE_MXCSR 1
-#endif
 #ifdef __linux__
 #include <sched.h>
 #endif
 
+#include "denormals.hpp"
 #include "eigennet/errors.hpp"
 
 namespace eigennet {
@@ -61,29 +58,10 @@ int threads_for_elementwise(long elements) {
 
 bool has_openmp() { return false; }
 
-namespace {
-#ifdef EIGENNET_HAVE_MXCSR
-constexpr unsigned kFlushBits = 0x8040;  // FTZ (bit 15) | DAZ (bit 6)
-
-// The workers that run a product or an update take the calling thread's mode (parallel.cpp).
-void set_mode(unsigned bits, bool on) {
-  const unsigned csr = _mm_getcsr();
-  _mm_setcsr(on ? (csr | bits) : (csr & ~bits));
-}
-#endif
-}  // namespace
-
-FlushDenormals::FlushDenormals() {
-#ifdef EIGENNET_HAVE_MXCSR
-  previous_ = _mm_getcsr() & kFlushBits;
-  if (previous_ != kFlushBits) set_mode(kFlushBits, true);
-#endif
+FlushDenormals::FlushDenormals() : previous_(denormal_flush_bits()) {
+  set_denormal_flush_bits(kDenormalFlushBits);
 }
 
-FlushDenormals::~FlushDenormals() {
-#ifdef EIGENNET_HAVE_MXCSR
-  if (previous_ != kFlushBits) set_mode(kFlushBits & ~previous_, false);
-#endif
-}
+FlushDenormals::~FlushDenormals() { set_denormal_flush_bits(previous_); }
 
 }  // namespace eigennet
