@@ -17,6 +17,19 @@ class ActivationBase : public Activation<T> {
   }
 };
 
+// An activation that blockwise() allows (see activation.hpp): Derived::apply(z, a) writes a = f(z)
+// for Eigen arrays, whole matrices and blocks alike.
+template <typename T, typename Derived>
+class BlockwiseActivation : public ActivationBase<T, Derived> {
+ public:
+  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override { derived().apply(z.array(), a.array()); }
+  bool blockwise() const override { return true; }
+  void forward_block(ConstBlockMap<T> z, BlockMap<T> a) const override { derived().apply(z.array(), a.array()); }
+
+ private:
+  const Derived& derived() const { return static_cast<const Derived&>(*this); }
+};
+
 template <typename T>
 T checked_param(const Json& config, const char* key, double fallback, const char* owner) {
   const double value = config.number_or(key, fallback);
@@ -27,31 +40,38 @@ T checked_param(const Json& config, const char* key, double fallback, const char
 }
 
 template <typename T>
-class Identity final : public ActivationBase<T, Identity<T>> {
+class Identity final : public BlockwiseActivation<T, Identity<T>> {
  public:
   std::string name() const override { return "IDENTITY"; }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override { a = z; }
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = z;
+  }
   void backward(ConstMatMap<T>, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     if (dz.data() != da.data()) dz = da;
   }
 };
 
 template <typename T>
-class Relu final : public ActivationBase<T, Relu<T>> {
+class Relu final : public BlockwiseActivation<T, Relu<T>> {
  public:
   std::string name() const override { return "RELU"; }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override { a.array() = z.array().max(T(0)); }
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = z.max(T(0));
+  }
   void backward(ConstMatMap<T> z, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     dz.array() = (z.array() > T(0)).select(da.array(), T(0));
   }
 };
 
 template <typename T>
-class Relu6 final : public ActivationBase<T, Relu6<T>> {
+class Relu6 final : public BlockwiseActivation<T, Relu6<T>> {
  public:
   std::string name() const override { return "RELU6"; }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override {
-    a.array() = z.array().max(T(0)).min(T(6));
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = z.max(T(0)).min(T(6));
   }
   void backward(ConstMatMap<T> z, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     dz.array() = (z.array() > T(0) && z.array() < T(6)).select(da.array(), T(0));
@@ -59,7 +79,7 @@ class Relu6 final : public ActivationBase<T, Relu6<T>> {
 };
 
 template <typename T>
-class LeakyRelu final : public ActivationBase<T, LeakyRelu<T>> {
+class LeakyRelu final : public BlockwiseActivation<T, LeakyRelu<T>> {
  public:
   explicit LeakyRelu(const Json& c) : alpha_(checked_param<T>(c, "alpha", 0.01, "LEAKYRELU")) {}
   std::string name() const override { return "LEAKYRELU"; }
@@ -68,8 +88,9 @@ class LeakyRelu final : public ActivationBase<T, LeakyRelu<T>> {
     c.set("alpha", static_cast<double>(alpha_));
     return c;
   }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override {
-    a.array() = (z.array() > T(0)).select(z.array(), alpha_ * z.array());
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = (z > T(0)).select(z, alpha_ * z);
   }
   void backward(ConstMatMap<T> z, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     dz.array() = (z.array() > T(0)).select(da.array(), alpha_ * da.array());
@@ -80,7 +101,7 @@ class LeakyRelu final : public ActivationBase<T, LeakyRelu<T>> {
 };
 
 template <typename T>
-class ThresholdedRelu final : public ActivationBase<T, ThresholdedRelu<T>> {
+class ThresholdedRelu final : public BlockwiseActivation<T, ThresholdedRelu<T>> {
  public:
   explicit ThresholdedRelu(const Json& c) : theta_(checked_param<T>(c, "theta", 1.0, "THRESHOLDEDRELU")) {}
   std::string name() const override { return "THRESHOLDEDRELU"; }
@@ -89,8 +110,9 @@ class ThresholdedRelu final : public ActivationBase<T, ThresholdedRelu<T>> {
     c.set("theta", static_cast<double>(theta_));
     return c;
   }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override {
-    a.array() = (z.array() > theta_).select(z.array(), T(0));
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = (z > theta_).select(z, T(0));
   }
   void backward(ConstMatMap<T> z, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     dz.array() = (z.array() > theta_).select(da.array(), T(0));
@@ -220,10 +242,13 @@ class Tanh final : public ActivationBase<T, Tanh<T>> {
 };
 
 template <typename T>
-class HardTanh final : public ActivationBase<T, HardTanh<T>> {
+class HardTanh final : public BlockwiseActivation<T, HardTanh<T>> {
  public:
   std::string name() const override { return "HARDTANH"; }
-  void forward(ConstMatMap<T> z, MatMap<T> a, bool, Rng&) override { a.array() = z.array().max(T(-1)).min(T(1)); }
+  template <typename Z, typename A>
+  void apply(const Z& z, A&& a) const {
+    a = z.max(T(-1)).min(T(1));
+  }
   void backward(ConstMatMap<T> z, ConstMatMap<T>, ConstMatMap<T> da, MatMap<T> dz) override {
     dz.array() = (z.array() > T(-1) && z.array() < T(1)).select(da.array(), T(0));
   }

@@ -139,14 +139,22 @@ class Dense : public Layer<T> {
   void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng& rng) override {
     auto z = preactivation_.view(in.cols());
     const ConstMatMap<T> x = draw_dropout(in, mode, rng);  // sets the masks effective_weights() reads
-    linear(x, z, effective_weights());
-    activation_->forward(as_const(z), out, mode == Mode::Training, rng);
+    if (activation_->blockwise()) {
+      linear(x, z, effective_weights(), &out);
+    } else {
+      linear(x, z, effective_weights());
+      activation_->forward(as_const(z), out, mode == Mode::Training, rng);
+    }
   }
 
   void infer(ConstMatMap<T> in, MatMap<T> out) const override {
-    linear(in, out);
-    Rng unused(0);
-    activation_->forward(as_const(out), out, false, unused);
+    if (activation_->blockwise()) {
+      linear(in, out, weights(), &out);
+    } else {
+      linear(in, out);
+      Rng unused(0);
+      activation_->forward(as_const(out), out, false, unused);
+    }
   }
 
   void backward(ConstMatMap<T> in, ConstMatMap<T> out, MatMap<T> dout, MatMap<T>* din) override {
@@ -193,11 +201,24 @@ class Dense : public Layer<T> {
   }
 
   void linear(ConstMatMap<T> in, MatMap<T> z) const { linear(in, z, weights()); }
-  void linear(ConstMatMap<T> in, MatMap<T> z, ConstMatMap<T> W) const {
+  // z = W in + b; with `activated`, also *activated = f(z) for a blockwise() activation f. Both are
+  // done inside the product, on each block of z as it is finished.
+  void linear(ConstMatMap<T> in, MatMap<T> z, ConstMatMap<T> W, MatMap<T>* activated = nullptr) const {
     EIGENNET_REQUIRE(in.rows() == this->n_in_, "Dense: input has " + std::to_string(in.rows()) + " features, expected " +
                                           std::to_string(this->n_in_));
-    multiply(z, W, in);
-    if (has_bias_) z.colwise() += bias();
+    if (!has_bias_ && !activated) {
+      multiply(z, W, in);
+      return;
+    }
+    const Index stride = z.rows();
+    multiply(z, W, in, Update::Assign, [&](Index row, Index rows, Index col, Index cols) {
+      BlockMap<T> z_block(z.data() + col * stride + row, rows, cols, Eigen::OuterStride<>(stride));
+      if (has_bias_) z_block.colwise() += bias().segment(row, rows);
+      if (activated)
+        activation_->forward_block(ConstBlockMap<T>(z_block.data(), rows, cols, Eigen::OuterStride<>(stride)),
+                                   BlockMap<T>(activated->data() + col * stride + row, rows, cols,
+                                               Eigen::OuterStride<>(stride)));
+    });
   }
 
   // The forward derivative of z = W in + b along (V_W, V_b) = direction, with r_in that of `in`.

@@ -88,10 +88,17 @@ void small_product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update) {
 
 }  // namespace product_detail
 
+// Does nothing to a finished block of the output (see multiply()).
+struct NoFinish {
+  void operator()(Index, Index, Index, Index) const {}
+};
+
 // dst = lhs rhs (or += / -=), for dense column-major dst and lhs, rhs each column-major or the
-// transpose of a column-major matrix, all with unit inner stride.
-template <typename Dst, typename Lhs, typename Rhs>
-void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update::Assign) {
+// transpose of a column-major matrix, all with unit inner stride. finish(row, rows, col, cols) is
+// called once for each block of dst when its value is final, from the thread that computed it
+// while the block is still in cache; the blocks cover dst exactly once.
+template <typename Dst, typename Lhs, typename Rhs, typename Finish = NoFinish>
+void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update::Assign, const Finish& finish = {}) {
   using T = typename std::decay_t<Dst>::Scalar;
   using namespace product_detail;
   using namespace Eigen::internal;
@@ -100,6 +107,7 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   // Below the threading threshold (and for empty products) Eigen's own product, on this thread.
   if (multiply_adds < kParallelMultiplyAdds) {
     small_product(dst, lhs, rhs, update);
+    if (rows > 0 && cols > 0) finish(0, rows, 0, cols);
     return;
   }
   using Traits = gebp_traits<T, T>;
@@ -175,6 +183,7 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
         if (update == Update::Assign && k0 == 0) dst.block(i0, j0 + q0, i1 - i0, q_len).setZero();
         gebp(res_map.getSubMapper(i0, j0 + q0), packed_lhs, packed_rhs + k0 * width + q0 * k_len, i1 - i0, k_len,
              q_len, alpha);
+        if (k0 + k_len == depth) finish(i0, i1 - i0, j0 + q0, q_len);
       }
     }
   };

@@ -1,5 +1,6 @@
 // Network: gradients against central differences, a C++ custom activation, learning XOR, and
 // configuration errors with helpful messages.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -174,6 +175,90 @@ TEST_CASE(custom_cpp_activation_registered_by_name) {
   auto loaded = load_network<double>(dir.file("square.enet"));
   CHECK(loaded->config() == net.config());
   CHECK(helpers::same_bits(Vector<double>(loaded->params()), Vector<double>(net.params())));
+}
+
+// ReLU as a user would write it without declaring it blockwise(): Dense layers then run it as a
+// pass of its own after the product, the path every activation took before fusion.
+class UnfusedRelu final : public Activation<float> {
+ public:
+  std::string name() const override { return "UNFUSEDRELU"; }
+  std::unique_ptr<Activation<float>> clone() const override { return std::make_unique<UnfusedRelu>(*this); }
+  void forward(ConstMatMap<float> z, MatMap<float> a, bool, Rng&) override { a.array() = z.array().max(0.0f); }
+  void backward(ConstMatMap<float> z, ConstMatMap<float>, ConstMatMap<float> da, MatMap<float> dz) override {
+    dz.array() = (z.array() > 0.0f).select(da.array(), 0.0f);
+  }
+};
+
+TEST_CASE(blockwise_activations_give_every_block_the_values_of_the_whole_matrix) {
+  // Values on both sides of every kink (0, 1, 6, the default ThresholdedReLU theta of 1).
+  const Matrix<float> z = 8.0f * Matrix<float>::Random(37, 9);
+  Rng rng(1);
+  std::vector<std::string> blockwise;
+  for (const std::string& name : activation_registry<float>().names()) {
+    auto activation = make_activation<float>(Json(name));
+    if (!activation->blockwise()) {
+      Matrix<float> a(2, 2);
+      CHECK_THROWS(activation->forward_block(ConstBlockMap<float>(z.data(), 2, 2, Eigen::OuterStride<>(37)),
+                                             BlockMap<float>(a.data(), 2, 2, Eigen::OuterStride<>(2))),
+                   std::logic_error, "not blockwise");
+      continue;
+    }
+    blockwise.push_back(activation->name());
+    Matrix<float> whole(37, 9);
+    activation->forward(view(z), MatMap<float>(whole.data(), 37, 9), false, rng);
+    struct Block {
+      Index row, rows, col, cols;
+    };
+    // Unaligned starts, lengths with and without a scalar tail, one column and all of them.
+    for (const Block b : {Block{0, 37, 0, 9}, Block{3, 17, 2, 4}, Block{16, 16, 0, 9}, Block{1, 1, 8, 1}}) {
+      Matrix<float> out = Matrix<float>::Constant(37, 9, std::nanf(""));
+      Matrix<float> in_place = z;
+      const Eigen::OuterStride<> stride(37);
+      activation->forward_block(ConstBlockMap<float>(z.data() + b.col * 37 + b.row, b.rows, b.cols, stride),
+                                BlockMap<float>(out.data() + b.col * 37 + b.row, b.rows, b.cols, stride));
+      activation->forward_block(ConstBlockMap<float>(in_place.data() + b.col * 37 + b.row, b.rows, b.cols, stride),
+                                BlockMap<float>(in_place.data() + b.col * 37 + b.row, b.rows, b.cols, stride));
+      const Matrix<float> expected = whole.block(b.row, b.col, b.rows, b.cols);
+      CHECK(helpers::same_bits(Matrix<float>(out.block(b.row, b.col, b.rows, b.cols)), expected));
+      CHECK(helpers::same_bits(Matrix<float>(in_place.block(b.row, b.col, b.rows, b.cols)), expected));
+      // Nothing outside the block is written.
+      out.block(b.row, b.col, b.rows, b.cols).setConstant(std::nanf(""));
+      CHECK(out.array().isNaN().all());
+    }
+  }
+  for (const char* name : {"IDENTITY", "RELU", "RELU6", "LEAKYRELU", "THRESHOLDEDRELU", "HARDTANH"})
+    CHECK(std::find(blockwise.begin(), blockwise.end(), name) != blockwise.end());
+  // Whatever rounds differently in a vectorized loop than in its scalar tail stays out.
+  for (const char* name : {"SIGMOID", "TANH", "SOFTMAX", "RRELU", "ELU", "GELU"})
+    CHECK(std::find(blockwise.begin(), blockwise.end(), name) == blockwise.end());
+}
+
+TEST_CASE(dense_layers_fused_with_their_activation_match_a_separate_activation_pass) {
+  if (!activation_registry<float>().contains("UNFUSEDRELU"))
+    activation_registry<float>().add("UNFUSEDRELU", [](const Json&) { return std::make_unique<UnfusedRelu>(); });
+  // 300 x 200 x 120 multiply-adds: above the threshold where products are split across threads.
+  auto config = [](const char* hidden) {
+    return Json::parse(std::string(R"({"input_dim":300,"layers":[{"type":"Dense","n_out":200,"activation":")") + hidden +
+                       R"("},{"type":"Dense","n_out":64,"activation":")" + hidden +
+                       R"(","has_bias":false},{"type":"Output","n_out":5,"activation":"softmax","loss":"mcxent"}],
+                       "updater":{"name":"adam","learning_rate":0.01},"seed":5})");
+  };
+  Network<float> fused(config("relu")), unfused(config("unfusedrelu"));
+  CHECK(fused.layer(0).activation()->blockwise());
+  CHECK(!unfused.layer(0).activation()->blockwise());
+  unfused.params() = fused.params();
+  const Matrix<float> X = Matrix<float>::Random(300, 120);
+  Matrix<float> Y = Matrix<float>::Zero(5, 120);
+  for (Index j = 0; j < 120; ++j) Y(j % 5, j) = 1.0f;
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    CHECK(helpers::same_bits(helpers::predict(fused, X), helpers::predict(unfused, X)));
+    // Training forward passes (they keep z apart from f(z)) and the steps that follow.
+    fused.fit_epoch(view(X), view(Y), 40, false);
+    unfused.fit_epoch(view(X), view(Y), 40, false);
+    CHECK(helpers::same_bits(Vector<float>(fused.params()), Vector<float>(unfused.params())));
+  }
+  set_num_threads(1);
 }
 
 TEST_CASE(custom_cpp_loss_registered_by_name) {

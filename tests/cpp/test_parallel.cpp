@@ -13,6 +13,7 @@
 #include <eigennet/eigennet.hpp>
 
 #include "check.hpp"
+#include "helpers.hpp"
 #include "parallel.hpp"
 #include "product.hpp"
 
@@ -126,6 +127,41 @@ TEST_CASE(a_split_product_flushes_denormal_inputs_in_every_thread) {
   }
   set_num_threads(1);
 #endif
+}
+
+TEST_CASE(multiply_finishes_every_block_once_and_only_when_its_value_is_final) {
+  // Shapes below the splitting threshold, split by rows, and split by rows and columns; each with
+  // a depth of several cache panels or one.
+  struct Shape {
+    Index rows, depth, cols;
+  };
+  for (const Shape shape : {Shape{10, 7, 5}, Shape{512, 784, 32}, Shape{100, 2000, 300}, Shape{256, 64, 256}}) {
+    const Matrix<float> lhs = Matrix<float>::Random(shape.rows, shape.depth);
+    const Matrix<float> rhs = Matrix<float>::Random(shape.depth, shape.cols);
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      for (Update update : {Update::Assign, Update::Add}) {
+        const Matrix<float> start = Matrix<float>::Random(shape.rows, shape.cols);
+        Matrix<float> expected = start, out = start;
+        multiply(expected, lhs, rhs, update);
+        std::vector<std::atomic<int>> finished(static_cast<std::size_t>(shape.rows * shape.cols));
+        std::atomic<int> early{0};
+        multiply(out, lhs, rhs, update, [&](Index row, Index rows, Index col, Index cols) {
+          for (Index j = col; j < col + cols; ++j)
+            for (Index i = row; i < row + rows; ++i) {
+              finished[static_cast<std::size_t>(j * shape.rows + i)].fetch_add(1);
+              if (out(i, j) != expected(i, j)) early.fetch_add(1);
+            }
+        });
+        CHECK_EQ(early.load(), 0);
+        bool each_once = true;
+        for (const auto& count : finished) each_once = each_once && count.load() == 1;
+        CHECK(each_once);
+        CHECK(helpers::same_bits(out, expected));
+      }
+    }
+  }
+  set_num_threads(1);
 }
 
 TEST_CASE(an_exception_from_an_item_reaches_the_caller_and_the_workers_stay_usable) {

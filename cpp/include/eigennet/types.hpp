@@ -25,6 +25,12 @@ using VecMap = Eigen::Map<Vector<T>>;
 template <typename T>
 using ConstVecMap = Eigen::Map<const Vector<T>>;
 
+// A block of a column-major matrix: columns of `rows` contiguous elements, `outerStride()` apart.
+template <typename T>
+using BlockMap = Eigen::Map<Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using ConstBlockMap = Eigen::Map<const Matrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
 // A read-only view of the same memory (Eigen has no implicit Map -> Map<const> conversion).
 template <typename T>
 ConstMatMap<T> as_const(const MatMap<T>& m) {
