@@ -797,6 +797,20 @@ PYBIND11_MODULE(EIGENNET_MODULE_NAME, m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
   m.def("has_openmp", &has_openmp);
+  // Only C-contiguous float32 / float64 arrays, checked in place (no conversion, no copy); the
+  // Python caller handles everything else with NumPy.
+  m.def("all_finite",
+        [](py::array_t<float, py::array::c_style> values) {
+          py::gil_scoped_release release;
+          return all_finite(values.data(), static_cast<Index>(values.size()));
+        },
+        py::arg("values").noconvert());
+  m.def("all_finite",
+        [](py::array_t<double, py::array::c_style> values) {
+          py::gil_scoped_release release;
+          return all_finite(values.data(), static_cast<Index>(values.size()));
+        },
+        py::arg("values").noconvert());
   // The sizes from which work is split across threads (tests size their networks by them).
   m.attr("PARALLEL_PRODUCT_MULTIPLY_ADDS") = kParallelMultiplyAdds;
   m.attr("PARALLEL_UPDATE_ELEMENTS") = kParallelElements;

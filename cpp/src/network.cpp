@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "eigennet/errors.hpp"
+#include "eigennet/finite.hpp"
 #include "eigennet/threads.hpp"
 
 namespace eigennet {
@@ -261,8 +262,8 @@ void Network<T>::check_data(ConstMatMap<T> X, ConstMatMap<T> Y) const {
   EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
   EIGENNET_REQUIRE(X.cols() > 0, "X has no samples");
   EIGENNET_REQUIRE(Y.cols() == X.cols(), "X has " + std::to_string(X.cols()) + " samples but y has " + std::to_string(Y.cols()));
-  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
-  EIGENNET_REQUIRE(Y.allFinite(), "y contains NaN or infinity");
+  EIGENNET_REQUIRE(all_finite(X), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(all_finite(Y), "y contains NaN or infinity");
   const Loss<T>* loss = layers_.back()->loss();
   EIGENNET_REQUIRE(loss != nullptr, "the last layer (" + layers_.back()->type() + ") has no loss; use an Output or Loss layer");
   loss->check_labels(Y, output_dim());
@@ -384,7 +385,7 @@ template <typename T>
 void Network<T>::predict(ConstMatMap<T> X, MatMap<T> out) const {
   EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
   EIGENNET_REQUIRE(out.rows() == output_dim() && out.cols() == X.cols(), "predict: output buffer has the wrong shape");
-  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(all_finite(X), "X contains NaN or infinity");
   const Index n = X.cols();
   if (n == 0) return;
   const Index chunk = std::min(n, kPredictChunk);
@@ -652,7 +653,7 @@ std::vector<double> Network<T>::pretrain_layer(std::size_t k, ConstMatMap<T> X, 
   EIGENNET_REQUIRE(!layer.frozen(), "layer " + std::to_string(k) + " is frozen and cannot be pretrained");
   EIGENNET_REQUIRE(X.rows() == input_dim_, "X has " + std::to_string(X.rows()) + " features, expected " + std::to_string(input_dim_));
   EIGENNET_REQUIRE(X.cols() > 0, "X has no samples");
-  EIGENNET_REQUIRE(X.allFinite(), "X contains NaN or infinity");
+  EIGENNET_REQUIRE(all_finite(X), "X contains NaN or infinity");
   EIGENNET_REQUIRE(epochs >= 0, "epochs must be >= 0");
   EIGENNET_REQUIRE(batch_size >= 1, "batch_size must be >= 1, got " + std::to_string(batch_size));
   FlushDenormals flush;

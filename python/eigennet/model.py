@@ -94,8 +94,11 @@ def _restores_untrained_state(method: Any) -> Any:
 
 
 def _all_finite(array: np.ndarray) -> bool:
-    """np.isfinite(array).all() in slices of about a million elements, so that checking a large
-    training set does not allocate a boolean copy of it."""
+    """np.isfinite(array).all(), without allocating a boolean copy of a large training set: the
+    core checks C-contiguous float32/float64 arrays in place (on its threads, without the GIL);
+    anything else is checked by NumPy in slices of about a million elements."""
+    if array.dtype in (np.float32, np.float64) and array.dtype.isnative and array.flags.c_contiguous:
+        return bool(_core.all_finite(array))
     flat = array.reshape(-1) if array.flags.c_contiguous else array.ravel()
     step = 1 << 20
     return all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))

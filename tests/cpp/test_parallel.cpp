@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <chrono>
@@ -162,6 +164,37 @@ TEST_CASE(multiply_finishes_every_block_once_and_only_when_its_value_is_final) {
     }
   }
   set_num_threads(1);
+}
+
+template <typename T>
+void check_all_finite_finds(T bad) {
+  // Sizes below and above the splitting size (a million values), ending inside a chunk or not.
+  for (Index size : {Index(1), Index(1000), Index(1) << 20, (Index(3) << 20) + 12345}) {
+    Vector<T> values = Vector<T>::Random(size) * T(1e30);
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      CHECK(all_finite(values));
+      for (Index at : {Index(0), size / 2, size - 1, std::max<Index>(0, size - 12345)}) {
+        const T kept = values[at];
+        values[at] = bad;
+        CHECK(!all_finite(values));
+        CHECK(!all_finite(values.data(), size));
+        values[at] = kept;
+      }
+    }
+  }
+  CHECK(all_finite(static_cast<const T*>(nullptr), 0));
+  const Vector<T> extremes = (Vector<T>(3) << std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest(),
+                              std::numeric_limits<T>::denorm_min()).finished();
+  CHECK(all_finite(extremes));
+  set_num_threads(1);
+}
+
+TEST_CASE(all_finite_finds_any_nan_or_infinity_on_any_thread_count) {
+  check_all_finite_finds<float>(std::numeric_limits<float>::quiet_NaN());
+  check_all_finite_finds<float>(-std::numeric_limits<float>::infinity());
+  check_all_finite_finds<double>(std::numeric_limits<double>::infinity());
+  check_all_finite_finds<double>(-std::numeric_limits<double>::quiet_NaN());
 }
 
 TEST_CASE(an_exception_from_an_item_reaches_the_caller_and_the_workers_stay_usable) {

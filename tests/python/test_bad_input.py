@@ -325,3 +325,22 @@ def test_boolean_labels_for_a_binary_classifier():
     a.fit(X, y, epochs=3, verbose=0)
     b.fit(X, y.astype(np.int64), epochs=3, verbose=0)
     np.testing.assert_array_equal(a.params(), b.params())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", ">f4", "float16"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("size", [7, (1 << 20) + 3, 3 << 20])
+def test_the_finiteness_check_agrees_with_numpy_for_every_array_kind(dtype, layout, size):
+    """The core checks C-contiguous native float arrays in place (split across threads above a million
+    values); every other array goes through NumPy. Both must find a single NaN or infinity anywhere."""
+    from eigennet.model import _all_finite
+
+    base = np.random.default_rng(0).standard_normal((size, 2)).astype(dtype)
+    as_layout = {"C": lambda a: a, "F": np.asfortranarray, "strided": lambda a: a[::2]}[layout]
+    rows = as_layout(base).shape[0]
+    assert _all_finite(as_layout(base)) is True
+    for position in (0, rows // 2, rows - 1):
+        for bad in (np.nan, np.inf, -np.inf):
+            spoiled = base.copy()
+            spoiled[2 * position if layout == "strided" else position, 1] = bad
+            assert _all_finite(as_layout(spoiled)) is False, (position, bad)

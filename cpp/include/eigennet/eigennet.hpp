@@ -3,6 +3,7 @@
 
 #include "eigennet/activation.hpp"
 #include "eigennet/errors.hpp"
+#include "eigennet/finite.hpp"
 #include "eigennet/init.hpp"
 #include "eigennet/json.hpp"
 #include "eigennet/layer.hpp"
