@@ -7,6 +7,7 @@
 #include "eigennet/errors.hpp"
 #include "eigennet/finite.hpp"
 #include "eigennet/threads.hpp"
+#include "parallel.hpp"
 
 namespace eigennet {
 
@@ -50,7 +51,13 @@ template <typename T>
 ConstMatMap<T> gather_columns(ConstMatMap<T> source, const std::vector<Index>& order, Index start, Index b,
                               BatchBuffer<T>& buffer) {
   auto block = buffer.view(b);
-  for (Index j = 0; j < b; ++j) block.col(j) = source.col(order[static_cast<std::size_t>(start + j)]);
+  // Reads of scattered columns wait on memory; the workers, idle at the start of a step, share them.
+  constexpr Index kColumnsPerItem = 16;
+  parallel_for(threads_for_elementwise(static_cast<long>(b * source.rows())), (b + kColumnsPerItem - 1) / kColumnsPerItem,
+               [&](Index item) {
+                 for (Index j = item * kColumnsPerItem; j < std::min(b, (item + 1) * kColumnsPerItem); ++j)
+                   block.col(j) = source.col(order[static_cast<std::size_t>(start + j)]);
+               });
   return as_const(block);
 }
 
