@@ -16,7 +16,8 @@ Workloads (synthetic data, fixed seeds; float32 unless stated):
   W4     predict latency from Python (microseconds per call) of the W1 and W2 networks at batch 1 and
          32, 1 and 2 threads: eigennet predict_output / predict_proba on a C-contiguous float32 array,
          PyTorch eager under torch.no_grad() and torch.inference_mode() (NumPy in, NumPy out, output
-         activation included), and a NumPy forward pass, all with the same weights.
+         activation included), and a NumPy forward pass, all with the same weights. Each peer is timed
+         in its own fresh process, in rounds of one process per peer in turn.
   W5     full-batch L-BFGS on L2-regularized logistic regression, 100,000 x 100 float64 (10,000 with
          --quick), l2 = 1e-4: wall time to tolerance (max |gradient| <= 1e-6) at 1 and 2 threads of
          eigennet (float64 and float32 models, algorithm="lbfgs"), scipy.optimize.minimize(method=
@@ -33,9 +34,11 @@ Workloads (synthetic data, fixed seeds; float32 unless stated):
          1-thread rate without the busy loop, both in this process and with each library alone in a
          subprocess (where it starts its OpenMP runtime with its own defaults).
 
-Peers run interleaved (A B C A B C ...) in one process and are repeated; medians and min-max are
-written to benchmarks/RESULTS.md. A run of some of the workloads (--only) replaces only their
-sections of an existing report, marked with when and how they were measured, and keeps the rest.
+Peers run interleaved (A B C A B C ...) and are repeated, in one process except where stated (W4
+times each peer in its own process: in a shared one, the thread pools a library leaves spinning after
+its calls would take a core from the next library's calls); medians and min-max are written to
+benchmarks/RESULTS.md. A run of some of the workloads (--only) replaces only their sections of an
+existing report, marked with when and how they were measured, and keeps the rest.
 Ratios are eigennet/peer for throughput (higher is better for eigennet) and peer/eigennet for
 latency, time and memory (higher is better for eigennet).
 
@@ -61,7 +64,7 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -240,10 +243,16 @@ def numpy_trainer(widths, act, out, batch, X, y) -> Callable[[], None]:
 
 
 # ---------------------------------------------------------------------------- predictors (W4)
-def predictors(widths, act, out, X) -> Tuple[Dict[str, Callable[[], object]], float]:
-    """Forward passes of one network with eigennet's initial weights, and their largest disagreement.
+def latency_input(widths: List[int], batch: int) -> np.ndarray:
+    """W4's batch for a network; seeded, so the benchmark process and every worker predict the same X."""
+    return np.random.default_rng(1).standard_normal((batch, widths[0]), dtype=np.float32)
 
-    Every peer takes the float32 NumPy batch X and returns a NumPy array of output activations."""
+
+def predictors(widths, act, out, X) -> Dict[str, Callable[[], object]]:
+    """Forward passes of one network with eigennet's initial weights (seeded: the same in every process).
+
+    Every peer takes the float32 NumPy batch X and returns a NumPy array of output activations. Building
+    them calls none of them (see largest_disagreement), so a W4 worker starts only its peer's threads."""
     model = eigennet_model(widths, act, out)
     Ws = [model.get_param(i, "W") for i in range(len(widths) - 1)]  # (n_in, n_out)
     bs = [model.get_param(i, "b") for i in range(len(widths) - 1)]
@@ -287,10 +296,14 @@ def predictors(widths, act, out, X) -> Tuple[Dict[str, Callable[[], object]], fl
         runners["pytorch no_grad"] = torch_no_grad
         runners["pytorch inference_mode"] = torch_inference_mode
     runners["numpy"] = numpy_forward
+    return runners
+
+
+def largest_disagreement(runners: Dict[str, Callable[[], object]]) -> float:
+    """Largest absolute difference of a peer's output activations from eigennet predict_output's."""
     reference = runners["eigennet predict_output"]()
-    disagreement = max(float(np.abs(np.asarray(f()) - reference).max())
-                       for name, f in runners.items() if name != "eigennet predict_proba")
-    return runners, disagreement
+    return max(float(np.abs(np.asarray(f()) - reference).max())
+               for name, f in runners.items() if name != "eigennet predict_proba")
 
 
 # ---------------------------------------------------------------------------- harness
@@ -314,32 +327,6 @@ def interleaved(runners: Dict[str, Callable[[], None]], repeats: int, warmup: bo
     for _ in range(repeats):
         for name, run in runners.items():
             times[name].append(_timed(run))
-    return times
-
-
-def call_latencies(runners: Dict[str, Callable[[], object]], calls: int, block: int = 10) -> Dict[str, List[float]]:
-    """Seconds of each of `calls` calls per runner, taken in blocks of `block` calls in turn.
-
-    Every call is timed on its own; the garbage collector is off while timing."""
-    for run in runners.values():  # warm-up: caches, thread pools, lazily built kernels
-        for _ in range(block):
-            run()
-    times: Dict[str, List[float]] = {name: [] for name in runners}
-    clock = time.perf_counter
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(-(-calls // block)):
-            for name, run in runners.items():
-                bucket = times[name]
-                for _ in range(block):
-                    start = clock()
-                    run()
-                    bucket.append(clock() - start)
-    finally:
-        if was_enabled:
-            gc.enable()
     return times
 
 
@@ -397,9 +384,10 @@ def busy_loop() -> Iterator[subprocess.Popen]:
         proc.wait()
 
 
-def run_worker(spec: dict) -> dict:
-    """Run `spec` in a fresh interpreter with the original environment (see worker_main)."""
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+def run_worker(spec: dict, mode: str = "--worker") -> Any:
+    """Run `spec` in a fresh interpreter with the original environment (see worker_main, or
+    latency_worker_main for mode "--w4-worker"); the JSON on the last line of its output."""
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), mode, json.dumps(spec)],
                           env=_ORIGINAL_ENV, capture_output=True, text=True)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -435,6 +423,47 @@ def worker_main(spec: dict) -> int:
         "openmp_waiting": openmp_waiting(),
     }))
     return 0
+
+
+def latency_worker_main(spec: dict) -> int:
+    """Time one W4 peer alone in this process; print the seconds of each timed call as a JSON list.
+
+    spec: network (a WORKLOADS name), batch, threads, peer (a name from predictors), warmup and calls.
+    Only this peer is called, so no other library's threads are running or spinning between its calls."""
+    peer = spec["peer"]
+    # eigennet is loaded by every peer for its initial weights; torch only by the PyTorch peers.
+    import_frameworks(use_torch=peer.startswith("pytorch"), use_eigennet=True, use_sklearn=False)
+    set_threads(spec["threads"])
+    widths, act, out, _, _ = WORKLOADS[spec["network"]]
+    run = predictors(widths, act, out, latency_input(widths, spec["batch"]))[peer]
+    for _ in range(spec["warmup"]):  # caches, thread pools, lazily built kernels
+        run()
+    times: List[float] = []
+    clock = time.perf_counter
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(spec["calls"]):
+            start = clock()
+            run()
+            times.append(clock() - start)
+    finally:
+        gc.enable()
+    print(json.dumps(times))
+    return 0
+
+
+def latency_in_processes(network: str, batch: int, threads: int, peers: Sequence[str], calls: int, rounds: int,
+                         warmup: int) -> Dict[str, List[float]]:
+    """Seconds of at least `calls` predict calls per peer, each peer in its own fresh process
+    (latency_worker_main), `rounds` rounds of one process per peer in turn (A B C A B C ...)."""
+    times: Dict[str, List[float]] = {peer: [] for peer in peers}
+    for _ in range(rounds):
+        for peer in peers:
+            spec = {"network": network, "batch": batch, "threads": threads, "peer": peer, "warmup": warmup,
+                    "calls": -(-calls // rounds)}
+            times[peer].extend(run_worker(spec, mode="--w4-worker"))
+    return times
 
 
 def _memory_kb(field: str) -> int:
@@ -568,7 +597,9 @@ class Settings:
     quick: bool
     scale: float            # fraction of the samples of W1-W3
     repeats: int            # interleaved repeats of W1-W3
-    latency_calls: int      # timed calls per peer and W4 configuration
+    latency_calls: int      # timed calls per peer and W4 configuration, over all rounds
+    latency_rounds: int     # W4 rounds of one fresh process per peer
+    latency_warmup: int     # untimed calls at the start of each W4 process
     import_repeats: int     # fresh interpreters per import in W6
     w1_samples: int         # W1 samples for W6 (RSS) and W7
     contention_repeats: int
@@ -675,7 +706,7 @@ def header(report: Report, s: Settings) -> None:
         "- Threads: eigennet's products and updates run on its own worker threads (idle workers poll "
         "for 50 us, then sleep; no OpenMP team). PyTorch's OpenMP runtime at torch import: "
         f"{policy}" + (" (libgomp's default: spin about 300,000 iterations, then sleep)" if "unset" in policy else "")
-        + ". W6 and the 'alone' rows of W7 run each library in its own process.",
+        + ". W4, W6 and the 'alone' rows of W7 run each library in its own process.",
         f"- OpenMP runtimes mapped in the benchmark process: {', '.join(runtimes) or 'none'}.",
         "- NumPy's and scikit-learn's BLAS threads are limited like the others' (threadpoolctl)"
         if threadpool_limits is not None else "- threadpoolctl missing: NumPy's BLAS uses its default threads",
@@ -722,10 +753,15 @@ def section_training(report: Report, s: Settings) -> None:
 
 
 def section_latency(report: Report, s: Settings) -> None:
+    per_process = -(-s.latency_calls // s.latency_rounds)
     report.text("", "## W4 predict latency from Python (microseconds per call)", "",
-                f"{s.latency_calls} timed calls per peer and configuration, interleaved in blocks of 10 after a "
-                "warm-up; NumPy array in, NumPy array of output activations out (softmax / sigmoid included). "
-                "Ratio = peer median / eigennet predict_output median.")
+                f"Each peer is timed in its own fresh process ({s.latency_warmup} warm-up calls, then "
+                f"{per_process} calls timed one by one), in {s.latency_rounds} round(s) of one process per peer "
+                f"in turn (A B C A B C ...): {per_process * s.latency_rounds} calls per peer and configuration. "
+                "In one shared process the thread pools a library leaves spinning after its calls (PyTorch's "
+                "OpenMP team, NumPy's OpenBLAS threads) take a core from the next library's calls. NumPy array "
+                "in, NumPy array of output activations out (softmax / sigmoid included); the same weights in "
+                "every peer. Ratio = peer median / eigennet predict_output median.")
     row = report.table("network", "batch", "threads", "peer", "µs/call median (min-max)", "p90", "peer / eigennet")
     notes = []
     for threads in (1, 2):
@@ -733,11 +769,12 @@ def section_latency(report: Report, s: Settings) -> None:
         for name in ("W1", "W2"):
             widths, act, out, _, _ = WORKLOADS[name]
             for batch in (1, 32):
-                X = np.random.default_rng(1).standard_normal((batch, widths[0]), dtype=np.float32)
-                runners, disagreement = predictors(widths, act, out, X)
+                runners = predictors(widths, act, out, latency_input(widths, batch))
+                disagreement = largest_disagreement(runners)  # checked here; the workers only time
                 if disagreement > 1e-4:
                     notes.append(f"{name} b{batch}: peers disagree with eigennet by up to {disagreement:.2e}")
-                times = call_latencies(runners, s.latency_calls)
+                times = latency_in_processes(name, batch, threads, list(runners), s.latency_calls,
+                                             s.latency_rounds, s.latency_warmup)
                 ours = statistics.median(times["eigennet predict_output"])
                 for peer, t in times.items():
                     ratio = "—" if peer == "eigennet predict_output" else f"{statistics.median(t) / ours:.2f}x"
@@ -1197,9 +1234,12 @@ def main(argv=None) -> int:
     parser.add_argument("--measure-build", action="store_true", help="time `pip wheel . --no-deps` in W6 (slow)")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: see worker_main
+    parser.add_argument("--w4-worker", default=None, help=argparse.SUPPRESS)  # internal: see latency_worker_main
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main(json.loads(args.worker))
+    if args.w4_worker:
+        return latency_worker_main(json.loads(args.w4_worker))
     only = {x.strip().upper() for x in args.only.split(",") if x.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
@@ -1213,6 +1253,8 @@ def main(argv=None) -> int:
         scale=0.03 if args.quick else 1.0,
         repeats=args.repeats or (2 if args.quick else 5),
         latency_calls=100 if args.quick else 2000,
+        latency_rounds=1 if args.quick else 3,
+        latency_warmup=20 if args.quick else 200,
         import_repeats=2 if args.quick else 7,
         w1_samples=1500 if args.quick else WORKLOADS["W1"][4],
         contention_repeats=args.repeats or (1 if args.quick else 3),
