@@ -147,23 +147,26 @@ void multiply(Dst&& dst, const Lhs& lhs, const Rhs& rhs, Update update = Update:
   const T alpha = update == Update::Subtract ? T(-1) : T(1);
   const Index k_panels = (depth + kc - 1) / kc;
   T* const packed_rhs = packing_buffer<T>(1, depth * panel_cols);
-  // Packing work items: (k panel, 64-column chunk) pairs of the current column panel.
-  constexpr Index kPackChunk = 64;
+  // Packing work items: (k panel, column chunk) pairs of the current column panel; chunks of up to 64
+  // columns, and narrow enough that each k panel has two for every thread (a batch of 32 columns
+  // was packed by one thread while the others waited).
+  const Index pack_chunk =
+      std::clamp(panel_cols / (2 * threads) / kColumnTile * kColumnTile, kColumnTile, Index(64));
 
   const Index panels = (cols + panel_cols - 1) / panel_cols;
   const Index packed_lhs_size = std::min(kc, depth) * std::min(rows, tiles_per_mc * Traits::mr);
-  // Two phases per column panel: pack it (items: pairs of a k panel and a 64-column chunk), then
+  // Two phases per column panel: pack it (items: pairs of a k panel and a column chunk), then
   // run the kernel on the blocks of the output.
   auto panel_width = [&](Index panel) { return std::min(panel_cols, cols - panel * panel_cols); };
-  auto pack_items = [&](Index panel) { return k_panels * ((panel_width(panel) + kPackChunk - 1) / kPackChunk); };
+  auto pack_items = [&](Index panel) { return k_panels * ((panel_width(panel) + pack_chunk - 1) / pack_chunk); };
   auto items = [&](int phase) { return phase % 2 == 0 ? pack_items(phase / 2) : row_blocks * column_blocks; };
   auto run = [&](int phase, Index item) {
     const Index j0 = phase / 2 * panel_cols, width = panel_width(phase / 2);
     if (phase % 2 == 0) {
       // Panel p of the depth occupies [p kc width, ...) of packed_rhs; its column c sits c kc_p in.
-      const Index chunks = (width + kPackChunk - 1) / kPackChunk;
-      const Index k0 = item / chunks * kc, c0 = item % chunks * kPackChunk;
-      const Index k_len = std::min(kc, depth - k0), c_len = std::min(kPackChunk, width - c0);
+      const Index chunks = (width + pack_chunk - 1) / pack_chunk;
+      const Index k0 = item / chunks * kc, c0 = item % chunks * pack_chunk;
+      const Index k_len = std::min(kc, depth - k0), c_len = std::min(pack_chunk, width - c0);
       pack_rhs(packed_rhs + k0 * width + c0 * k_len, rhs_map.getSubMapper(k0, j0 + c0), k_len, c_len);
       return;
     }
