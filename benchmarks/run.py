@@ -318,14 +318,17 @@ def at_one_thread(run: Callable[[], None], threads: int) -> Callable[[], None]:
     return call
 
 
-def interleaved(runners: Dict[str, Callable[[], None]], repeats: int, warmup: bool = True) -> Dict[str, List[float]]:
-    """Seconds per call of each runner, called in turn (A B C A B C ...) after one warm-up call each."""
+def interleaved(runners: Dict[str, Callable[[], None]], repeats: int, warmup: bool = True,
+                settle: float = 0.0) -> Dict[str, List[float]]:
+    """Seconds per call of each runner, called in turn (A B C A B C ...) after one warm-up call each,
+    `settle` seconds of sleep before each timed call."""
     times: Dict[str, List[float]] = {name: [] for name in runners}
     if warmup:
         for run in runners.values():
             run()
     for _ in range(repeats):
         for name, run in runners.items():
+            time.sleep(settle)
             times[name].append(_timed(run))
     return times
 
@@ -597,6 +600,7 @@ class Settings:
     quick: bool
     scale: float            # fraction of the samples of W1-W3
     repeats: int            # interleaved repeats of W1-W3
+    settle: float           # seconds of idle before each timed W1-W3 epoch (see section_training)
     latency_calls: int      # timed calls per peer and W4 configuration, over all rounds
     latency_rounds: int     # W4 rounds of one fresh process per peer
     latency_warmup: int     # untimed calls at the start of each W4 process
@@ -717,7 +721,11 @@ def header(report: Report, s: Settings) -> None:
 
 # ---------------------------------------------------------------------------- sections
 def section_training(report: Report, s: Settings) -> None:
-    report.text("", "## W1-W3 training throughput (samples/s per epoch)")
+    report.text("", "## W1-W3 training throughput (samples/s per epoch)", "",
+                f"One epoch per timed call, the peers in turn (A B C A B C ...) after a warm-up epoch each, "
+                f"{s.repeats} repeats; {s.settle:g} s of idle before each timed epoch, so that it starts on idle "
+                "cores rather than beside the threads the previous peer left spinning (OpenBLAS and OpenMP "
+                "threads spin for a while after their last work).")
     for threads in (1, 2):
         set_threads(threads)
         rate = gemm_rate()
@@ -738,7 +746,7 @@ def section_training(report: Report, s: Settings) -> None:
                 if sklearn is not None:
                     runners["scikit-learn"] = sklearn_trainer(widths, act, out, batch, X, y)
                 runners["numpy"] = numpy_trainer(widths, act, out, batch, X, y)
-            rates = {k: [n / t for t in v] for k, v in interleaved(runners, s.repeats).items()}
+            rates = {k: [n / t for t in v] for k, v in interleaved(runners, s.repeats, settle=s.settle).items()}
             ours = statistics.median(rates["eigennet"])
             for peer, r in rates.items():
                 ratio = "—" if peer == "eigennet" else f"{ours / statistics.median(r):.2f}x"
@@ -1252,6 +1260,7 @@ def main(argv=None) -> int:
         quick=args.quick,
         scale=0.03 if args.quick else 1.0,
         repeats=args.repeats or (2 if args.quick else 5),
+        settle=0.02 if args.quick else 0.3,
         latency_calls=100 if args.quick else 2000,
         latency_rounds=1 if args.quick else 3,
         latency_warmup=20 if args.quick else 200,
