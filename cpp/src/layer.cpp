@@ -139,22 +139,12 @@ class Dense : public Layer<T> {
   void forward(ConstMatMap<T> in, MatMap<T> out, Mode mode, Rng& rng) override {
     auto z = preactivation_.view(in.cols());
     const ConstMatMap<T> x = draw_dropout(in, mode, rng);  // sets the masks effective_weights() reads
-    if (activation_->blockwise()) {
-      linear(x, z, effective_weights(), &out);
-    } else {
-      linear(x, z, effective_weights());
-      activation_->forward(as_const(z), out, mode == Mode::Training, rng);
-    }
+    linear_activated(x, z, effective_weights(), out, mode == Mode::Training, rng);
   }
 
   void infer(ConstMatMap<T> in, MatMap<T> out) const override {
-    if (activation_->blockwise()) {
-      linear(in, out, weights(), &out);
-    } else {
-      linear(in, out);
-      Rng unused(0);
-      activation_->forward(as_const(out), out, false, unused);
-    }
+    Rng unused(0);
+    linear_activated(in, out, weights(), out, false, unused);
   }
 
   void backward(ConstMatMap<T> in, ConstMatMap<T> out, MatMap<T> dout, MatMap<T>* din) override {
@@ -200,7 +190,6 @@ class Dense : public Layer<T> {
     return preactivation_.view(cols);
   }
 
-  void linear(ConstMatMap<T> in, MatMap<T> z) const { linear(in, z, weights()); }
   // z = W in + b; with `activated`, also *activated = f(z) for a blockwise() activation f. Both are
   // done inside the product, on each block of z as it is finished.
   void linear(ConstMatMap<T> in, MatMap<T> z, ConstMatMap<T> W, MatMap<T>* activated = nullptr) const {
@@ -219,6 +208,18 @@ class Dense : public Layer<T> {
                                    BlockMap<T>(activated->data() + col * stride + row, rows, cols,
                                                Eigen::OuterStride<>(stride)));
     });
+  }
+
+  // z = W in + b and out = f(z) (out may be z): a blockwise() activation inside the product, any
+  // other in a pass of its own.
+  void linear_activated(ConstMatMap<T> in, MatMap<T> z, ConstMatMap<T> W, MatMap<T> out, bool training,
+                        Rng& rng) const {
+    if (activation_->blockwise()) {
+      linear(in, z, W, &out);
+    } else {
+      linear(in, z, W);
+      activation_->forward(as_const(z), out, training, rng);
+    }
   }
 
   // The forward derivative of z = W in + b along (V_W, V_b) = direction, with r_in that of `in`.

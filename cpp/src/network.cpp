@@ -53,11 +53,11 @@ ConstMatMap<T> gather_columns(ConstMatMap<T> source, const std::vector<Index>& o
   auto block = buffer.view(b);
   // Reads of scattered columns wait on memory; the workers, idle at the start of a step, share them.
   constexpr Index kColumnsPerItem = 16;
-  parallel_for(threads_for_elementwise(static_cast<long>(b * source.rows())), (b + kColumnsPerItem - 1) / kColumnsPerItem,
-               [&](Index item) {
-                 for (Index j = item * kColumnsPerItem; j < std::min(b, (item + 1) * kColumnsPerItem); ++j)
-                   block.col(j) = source.col(order[static_cast<std::size_t>(start + j)]);
-               });
+  const int threads = threads_for_elementwise(static_cast<long>(b * source.rows()));
+  parallel_for(threads, (b + kColumnsPerItem - 1) / kColumnsPerItem, [&](Index item) {
+    const Index end = std::min(b, (item + 1) * kColumnsPerItem);
+    for (Index j = item * kColumnsPerItem; j < end; ++j) block.col(j) = source.col(order[static_cast<std::size_t>(start + j)]);
+  });
   return as_const(block);
 }
 
