@@ -14,7 +14,6 @@ namespace {
 // Values per item: large enough that taking an item costs nothing next to checking it, small
 // enough that a NaN near the start stops the check early.
 constexpr Index kChunk = 1 << 16;
-constexpr Index kParallelValues = 1 << 20;
 
 template <typename T>
 bool chunk_finite(const T* data, Index size) {
@@ -27,14 +26,8 @@ bool chunk_finite(const T* data, Index size) {
 
 template <typename T>
 bool all_finite(const T* data, Index size) {
-  if (size <= 0) return true;
-  if (size < kParallelValues || get_num_threads() == 1) {
-    for (Index start = 0; start < size; start += kChunk)
-      if (!chunk_finite(data + start, std::min(kChunk, size - start))) return false;
-    return true;
-  }
   std::atomic<bool> finite{true};
-  parallel_for(get_num_threads(), (size + kChunk - 1) / kChunk, [&](Index item) {
+  parallel_for(threads_for_elementwise(static_cast<long>(size)), (size + kChunk - 1) / kChunk, [&](Index item) {
     if (!finite.load(std::memory_order_relaxed)) return;
     const Index start = item * kChunk;
     if (!chunk_finite(data + start, std::min(kChunk, size - start))) finite.store(false, std::memory_order_relaxed);

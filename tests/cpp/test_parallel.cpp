@@ -168,7 +168,7 @@ TEST_CASE(multiply_finishes_every_block_once_and_only_when_its_value_is_final) {
 
 template <typename T>
 void check_all_finite_finds(T bad) {
-  // Sizes below and above the splitting size (a million values), ending inside a chunk or not.
+  // Sizes below and above the splitting size (65,536 values), ending inside a chunk or not.
   for (Index size : {Index(1), Index(1000), Index(1) << 20, (Index(3) << 20) + 12345}) {
     Vector<T> values = Vector<T>::Random(size) * T(1e30);
     for (int threads : {1, 2, 3}) {

@@ -331,7 +331,7 @@ def test_boolean_labels_for_a_binary_classifier():
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 @pytest.mark.parametrize("size", [7, (1 << 20) + 3, 3 << 20])
 def test_the_finiteness_check_agrees_with_numpy_for_every_array_kind(dtype, layout, size):
-    """The core checks C-contiguous native float arrays in place (split across threads above a million
+    """The core checks C-contiguous native float arrays in place (split across threads above 65,536
     values); every other array goes through NumPy. Both must find a single NaN or infinity anywhere."""
     from eigennet.model import _all_finite
 
