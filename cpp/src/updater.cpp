@@ -14,8 +14,13 @@
 namespace eigennet {
 
 namespace {
-// Elements per segment of an update: with four or five vectors of float64 it is still well inside L2.
+// Elements per work item of the threads: enough for the cost of taking an item to vanish.
 constexpr Index kUpdateSegment = 4096;
+// Elements per apply(): a slice of the four or five vectors an update touches stays in L1 (4 KiB of
+// float32 or 8 KiB of float64 each) from one of its passes to the next. Slices of 4096 went to L2
+// between passes: W1's Adam step (535,818 float32 parameters) took 0.14 ms at 2 threads, 0.105 with
+// slices of 256 (64: 0.11, 512: 0.115).
+constexpr Index kUpdateSlice = 256;
 }  // namespace
 
 template <typename T>
@@ -50,17 +55,19 @@ void Updater<T>::step(VecMap<T> params, VecMap<T> grads) {
     learning_rate_ = rate;
   }
   ++iteration_;
-  // Segments of a fixed size whatever the thread count, so results never depend on it. A segment of
-  // every vector an update touches fits in L2, which fuses the updaters' separate passes over their
+  begin_step(iteration_);
+  // Slices at fixed offsets whatever the thread count, so results never depend on it. A slice of
+  // every vector an update touches fits in L1, which fuses the updaters' separate passes over their
   // vectors (each a line of Eigen) into one trip to memory.
   const Index n = params.size();
   const Index segments = (n + kUpdateSegment - 1) / kUpdateSegment;
-  const std::int64_t t = iteration_;
   const int threads = threads_for_elementwise(n);
   auto update_segment = [&](Index segment) {
-    const Index offset = segment * kUpdateSegment;
-    const Index size = std::min(kUpdateSegment, n - offset);
-    apply(VecMap<T>(params.data() + offset, size), VecMap<T>(grads.data() + offset, size), offset, t);
+    const Index end = std::min(n, (segment + 1) * kUpdateSegment);
+    for (Index offset = segment * kUpdateSegment; offset < end; offset += kUpdateSlice) {
+      const Index size = std::min(kUpdateSlice, end - offset);
+      apply(VecMap<T>(params.data() + offset, size), VecMap<T>(grads.data() + offset, size), offset);
+    }
   };
   parallel_for(threads, segments, update_segment);
 }
@@ -130,7 +137,7 @@ class Sgd final : public Updater<T> {
   std::string name() const override { return "SGD"; }
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index, std::int64_t) override { p -= static_cast<T>(this->learning_rate_) * g; }
+  void apply(VecMap<T> p, VecMap<T> g, Index) override { p -= static_cast<T>(this->learning_rate_) * g; }
 };
 
 template <typename T>
@@ -142,7 +149,7 @@ class NoOp final : public Updater<T> {
   double learning_rate() const override { return 0.0; }
 
  protected:
-  void apply(VecMap<T>, VecMap<T>, Index, std::int64_t) override {}
+  void apply(VecMap<T>, VecMap<T>, Index) override {}
 };
 
 template <typename T>
@@ -153,7 +160,7 @@ class Nesterovs final : public Updater<T> {
   std::string name() const override { return "NESTEROVS"; }
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto v = this->state(0, offset, p.size());
     const T mu = static_cast<T>(momentum_), lr = static_cast<T>(this->learning_rate_);
     p.array() += -mu * v.array() + (T(1) + mu) * (mu * v.array() - lr * g.array());
@@ -173,7 +180,7 @@ class AdaGrad final : public Updater<T> {
 
  protected:
   void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto h = this->state(0, offset, p.size());
     h.array() += g.array().square();
     p.array() -= static_cast<T>(this->learning_rate_) * g.array() / (h.array().sqrt() + static_cast<T>(epsilon_));
@@ -194,7 +201,7 @@ class RmsProp final : public Updater<T> {
 
  protected:
   void initial_state(std::vector<Vector<T>>& s) const override { s[0].setConstant(static_cast<T>(epsilon_)); }
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto s = this->state(0, offset, p.size());
     const T d = static_cast<T>(decay_);
     s.array() = d * s.array() + (T(1) - d) * g.array().square();
@@ -216,7 +223,7 @@ class AdaDelta final : public Updater<T> {
   bool has_learning_rate() const override { return false; }
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto r = this->state(0, offset, p.size());
     auto u = this->state(1, offset, p.size());
     const T rho = static_cast<T>(rho_), eps = static_cast<T>(epsilon_);
@@ -245,8 +252,14 @@ class AdamFamily : public Updater<T> {
   std::string name() const override { return name_; }
 
  protected:
+  void begin_step(std::int64_t t) override {
+    first_moment_correction_ = 1.0 - std::pow(hyper_.beta1, static_cast<double>(t));
+    second_moment_correction_root_ = std::sqrt(1.0 - std::pow(hyper_.beta2, static_cast<double>(t)));
+  }
   AdamHyper hyper_;
   std::string name_;
+  double first_moment_correction_ = 1.0;        // 1 - beta1^t
+  double second_moment_correction_root_ = 1.0;  // sqrt(1 - beta2^t)
 };
 
 template <typename T>
@@ -255,16 +268,21 @@ class Adam final : public AdamFamily<T> {
   explicit Adam(Hyper& h) : AdamFamily<T>(h, "ADAM", {"m", "v"}) {}
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto m = this->state(0, offset, p.size());
     auto v = this->state(1, offset, p.size());
     const auto& hp = this->hyper_;
     const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
-    const T alpha = static_cast<T>(this->learning_rate_ * std::sqrt(1.0 - std::pow(hp.beta2, static_cast<double>(t))) /
-                                   (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
-    m.array() = b1 * m.array() + (T(1) - b1) * g.array();
-    v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
-    p.array() -= alpha * m.array() / (v.array().sqrt() + static_cast<T>(hp.epsilon));
+    const T alpha = static_cast<T>(this->learning_rate_ * this->second_moment_correction_root_ /
+                                   this->first_moment_correction_);
+    const T eps = static_cast<T>(hp.epsilon);
+    for (Index i = 0; i < p.size(); i += 256) {
+      const Index len = std::min<Index>(256, p.size() - i);
+      auto ms = m.segment(i, len).array(); auto vs = v.segment(i, len).array(); auto gs = g.segment(i, len).array();
+      ms = b1 * ms + (T(1) - b1) * gs;
+      vs = b2 * vs + (T(1) - b2) * gs.square();
+      p.segment(i, len).array() -= alpha * ms / (vs.sqrt() + eps);
+    }
   }
 };
 
@@ -274,12 +292,12 @@ class AdaMax final : public AdamFamily<T> {
   explicit AdaMax(Hyper& h) : AdamFamily<T>(h, "ADAMAX", {"m", "u"}) {}
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto m = this->state(0, offset, p.size());
     auto u = this->state(1, offset, p.size());
     const auto& hp = this->hyper_;
     const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
-    const T alpha = static_cast<T>(this->learning_rate_ / (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    const T alpha = static_cast<T>(this->learning_rate_ / this->first_moment_correction_);
     m.array() = b1 * m.array() + (T(1) - b1) * g.array();
     u.array() = (b2 * u.array()).max(g.array().abs());
     p.array() -= alpha * m.array() / (u.array() + static_cast<T>(hp.epsilon));
@@ -292,12 +310,12 @@ class Nadam final : public AdamFamily<T> {
   explicit Nadam(Hyper& h) : AdamFamily<T>(h, "NADAM", {"m", "v"}) {}
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto m = this->state(0, offset, p.size());
     auto v = this->state(1, offset, p.size());
     const auto& hp = this->hyper_;
     const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
-    const T scale = static_cast<T>(this->learning_rate_ / (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    const T scale = static_cast<T>(this->learning_rate_ / this->first_moment_correction_);
     m.array() = b1 * m.array() + (T(1) - b1) * g.array();
     v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
     p.array() -= scale * (b1 * m.array() + (T(1) - b1) * g.array()) / (v.array().sqrt() + static_cast<T>(hp.epsilon));
@@ -310,14 +328,14 @@ class AmsGrad final : public AdamFamily<T> {
   explicit AmsGrad(Hyper& h) : AdamFamily<T>(h, "AMSGRAD", {"m", "v", "v_max"}) {}
 
  protected:
-  void apply(VecMap<T> p, VecMap<T> g, Index offset, std::int64_t t) override {
+  void apply(VecMap<T> p, VecMap<T> g, Index offset) override {
     auto m = this->state(0, offset, p.size());
     auto v = this->state(1, offset, p.size());
     auto vmax = this->state(2, offset, p.size());
     const auto& hp = this->hyper_;
     const T b1 = static_cast<T>(hp.beta1), b2 = static_cast<T>(hp.beta2);
-    const T alpha = static_cast<T>(this->learning_rate_ * std::sqrt(1.0 - std::pow(hp.beta2, static_cast<double>(t))) /
-                                   (1.0 - std::pow(hp.beta1, static_cast<double>(t))));
+    const T alpha = static_cast<T>(this->learning_rate_ * this->second_moment_correction_root_ /
+                                   this->first_moment_correction_);
     m.array() = b1 * m.array() + (T(1) - b1) * g.array();
     v.array() = b2 * v.array() + (T(1) - b2) * g.array().square();
     vmax = vmax.cwiseMax(v);

@@ -70,11 +70,14 @@ class Updater {
   Updater(double learning_rate, std::vector<std::string> state_names)
       : learning_rate_(learning_rate), state_names_(std::move(state_names)) {}
   virtual void initial_state(std::vector<Vector<T>>& state) const;
-  // Updates one segment of the parameters: params and grads are elements [offset, offset + size) of
-  // the whole vectors, and state(i, offset, size) is the same segment of state vector i. t is the
-  // 1-based index of this step. step() calls it on fixed-size segments, possibly from several
-  // threads at once, so it must treat each element on its own.
-  virtual void apply(VecMap<T> params, VecMap<T> grads, Index offset, std::int64_t t) = 0;
+  // Computes, once per step and before any apply(), what every element of step t (1-based) shares,
+  // such as the Adam family's bias corrections.
+  virtual void begin_step(std::int64_t t) { (void)t; }
+  // Updates one slice of the parameters: params and grads are elements [offset, offset + size) of
+  // the whole vectors, and state(i, offset, size) is the same slice of state vector i. step() calls
+  // it on short slices at fixed offsets, possibly from several threads at once, so it must treat
+  // each element on its own.
+  virtual void apply(VecMap<T> params, VecMap<T> grads, Index offset) = 0;
   VecMap<T> state(std::size_t i, Index offset, Index size) { return VecMap<T>(state_[i].data() + offset, size); }
 
   double learning_rate_;  // the rate apply() uses: the schedule's value for this step when there is one
