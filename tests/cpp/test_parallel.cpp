@@ -166,6 +166,58 @@ TEST_CASE(multiply_finishes_every_block_once_and_only_when_its_value_is_final) {
   set_num_threads(1);
 }
 
+// Products above the splitting size with every kind of remainder: rows that end in every width of
+// the kernel's row paths (3, 2 and 1 packets, half and quarter packets, single rows), columns that
+// end in a partial group of 4, a depth of one cache panel or several, and transposed operands.
+template <typename T>
+void check_products_against_eigen() {
+  struct Shape {
+    Index rows, depth, cols;
+  };
+  for (const Shape shape : {Shape{143, 2000, 67}, Shape{61, 300, 1030}, Shape{512, 128, 784}}) {
+    const Matrix<T> lhs = Matrix<T>::Random(shape.rows, shape.depth);
+    const Matrix<T> rhs = Matrix<T>::Random(shape.depth, shape.cols);
+    const Matrix<T> lhs_t = lhs.transpose(), rhs_t = rhs.transpose();
+    const Matrix<double> exact = lhs.template cast<double>() * rhs.template cast<double>();
+    const double tolerance = 4 * static_cast<double>(shape.depth) * std::numeric_limits<T>::epsilon();
+    const Matrix<T> start = Matrix<T>::Random(shape.rows, shape.cols);
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      for (int transposes = 0; transposes < 4; ++transposes) {
+        auto product = [&](Matrix<T>& out, Update update) {
+          if (transposes == 0) multiply(out, lhs, rhs, update);
+          if (transposes == 1) multiply(out, lhs_t.transpose(), rhs, update);
+          if (transposes == 2) multiply(out, lhs, rhs_t.transpose(), update);
+          if (transposes == 3) multiply(out, lhs_t.transpose(), rhs_t.transpose(), update);
+        };
+        // `=` never reads the old output: NaN there stays out of the result.
+        Matrix<T> assigned = Matrix<T>::Constant(shape.rows, shape.cols, std::numeric_limits<T>::quiet_NaN());
+        product(assigned, Update::Assign);
+        CHECK((assigned.template cast<double>() - exact).cwiseAbs().maxCoeff() <= tolerance);
+        // ... and gives the bits of adding the product to zeros.
+        Matrix<T> added = Matrix<T>::Zero(shape.rows, shape.cols);
+        product(added, Update::Add);
+        CHECK(helpers::same_bits(assigned, added));
+        // `+=` and `-=` keep the old output.
+        Matrix<T> accumulated = start;
+        product(accumulated, Update::Add);
+        CHECK((accumulated.template cast<double>() - (start.template cast<double>() + exact)).cwiseAbs().maxCoeff() <=
+              tolerance);
+        Matrix<T> subtracted = start;
+        product(subtracted, Update::Subtract);
+        CHECK((subtracted.template cast<double>() - (start.template cast<double>() - exact)).cwiseAbs().maxCoeff() <=
+              tolerance);
+      }
+    }
+  }
+  set_num_threads(1);
+}
+
+TEST_CASE(products_match_eigen_in_float64_and_assignment_never_reads_the_old_output) {
+  check_products_against_eigen<float>();
+  check_products_against_eigen<double>();
+}
+
 template <typename T>
 void check_all_finite_finds(T bad) {
   // Sizes below and above the splitting size (65,536 values), ending inside a chunk or not.
